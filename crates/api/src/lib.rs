@@ -1,0 +1,19 @@
+//! # dualcheck-api
+//!
+//! The only crate that knows HTTP and the command line: the `dualcheck` binary, its CLI
+//! (clap) and the actix-web application ([`server::build`]). Domain crates (`ingest`,
+//! `store`, ...) expose plain Rust types; their errors become RFC 7807 problems in one place
+//! ([`error`]). Authentication and the role guard live in [`auth`]; one file per resource
+//! under [`routes`].
+
+pub mod auth;
+pub mod cli;
+pub mod error;
+pub mod metrics;
+pub mod routes;
+pub mod server;
+pub mod settings;
+pub mod state;
+
+pub use server::{Running, build};
+pub use settings::Settings;

@@ -1,0 +1,98 @@
+//! Login, logout and the current user.
+
+use crate::auth::{AnyRole, Guard};
+use crate::error::ApiError;
+use crate::routes::users::UserView;
+use crate::state::AppState;
+use actix_web::{HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::Ordering;
+use store::StoreError;
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub tenant: String,
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// Opaque bearer token; send it as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// When the token expires if unused (idle timeout); activity extends it up to the
+    /// absolute lifetime.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub user: UserView,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeResponse {
+    pub tenant: String,
+    pub user: UserView,
+}
+
+/// Log in to a tenant; unknown tenant, unknown user and wrong password answer the same.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest, responses(
+    (status = 200, body = LoginResponse),
+    (status = 401, body = crate::error::Problem),
+    (status = 429, description = "locked out after 5 failures in 15 minutes", body = crate::error::Problem)
+))]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let out = state
+        .store
+        .login(
+            &b.tenant,
+            &b.username,
+            &b.password,
+            state.settings.session_policy(),
+        )
+        .await;
+    let m = &state.metrics;
+    match &out {
+        Ok(_) => m.logins_ok.fetch_add(1, Ordering::Relaxed),
+        Err(StoreError::LockedOut) => m.logins_locked.fetch_add(1, Ordering::Relaxed),
+        Err(_) => m.logins_failed.fetch_add(1, Ordering::Relaxed),
+    };
+    let out = out?;
+    Ok(HttpResponse::Ok().json(LoginResponse {
+        token: out.token,
+        expires_at: out.expires_at,
+        user: out.user.into(),
+    }))
+}
+
+/// Revoke the current session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])), responses(
+    (status = 204, description = "revoked"),
+    (status = 401, body = crate::error::Problem)
+))]
+#[post("/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    who: Guard<AnyRole>,
+) -> Result<HttpResponse, ApiError> {
+    state.store.revoke_session(who.session_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The current user and tenant.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])), responses(
+    (status = 200, body = MeResponse),
+    (status = 401, body = crate::error::Problem)
+))]
+#[get("/me")]
+pub async fn me(state: web::Data<AppState>, who: Guard<AnyRole>) -> Result<HttpResponse, ApiError> {
+    let user = state.store.user_info(&who).await?;
+    Ok(HttpResponse::Ok().json(MeResponse {
+        tenant: who.tenant.to_string(),
+        user: user.into(),
+    }))
+}

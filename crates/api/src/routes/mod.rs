@@ -1,0 +1,32 @@
+//! HTTP routes, one file per resource.
+
+pub mod auth;
+pub mod documents;
+pub mod health;
+pub mod openapi;
+pub mod users;
+
+use actix_web::web;
+
+/// Mount every route on the app.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(health::metrics)
+        .service(openapi::openapi_json)
+        .service(
+            web::scope("/api/v1")
+                .service(auth::login)
+                .service(auth::logout)
+                .service(auth::me)
+                .service(users::create)
+                .service(users::list)
+                .service(users::patch)
+                .service(documents::upload)
+                .service(documents::list)
+                .service(documents::get)
+                .service(documents::original)
+                .service(documents::versions)
+                .service(documents::add_version),
+        );
+}

@@ -1,0 +1,50 @@
+//! `GET /openapi.json`: the OpenAPI 3 document, generated from the handlers' annotations.
+
+use actix_web::{HttpResponse, get};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "dualcheck", description = "Dual-control review of clinical documents (API v1)."),
+    paths(
+        super::health::healthz,
+        super::health::readyz,
+        super::health::metrics,
+        super::auth::login,
+        super::auth::logout,
+        super::auth::me,
+        super::users::create,
+        super::users::list,
+        super::users::patch,
+        super::documents::upload,
+        super::documents::add_version,
+        super::documents::list,
+        super::documents::get,
+        super::documents::original,
+        super::documents::versions,
+        openapi_json,
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = openapi.components.as_mut() {
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "ops", responses((status = 200, description = "OpenAPI 3 document")))]
+#[get("/openapi.json")]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

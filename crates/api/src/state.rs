@@ -1,0 +1,13 @@
+//! What every handler shares: the store, the settings and the metrics.
+
+use crate::metrics::Metrics;
+use crate::settings::Settings;
+use std::sync::Arc;
+use store::Store;
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub metrics: Arc<Metrics>,
+}

@@ -1,0 +1,54 @@
+//! # dualcheck-rule-engine
+//!
+//! The deterministic half of dual control.
+//!
+//! - [`crosscheck()`]: facts of an original sentence against an AI proposal (numbers with
+//!   units, comparators, negation, quantifiers, modals, frequencies, routes, logic words,
+//!   identifiers, drug names, dates, names, abbreviations, claims, group binding, length);
+//!   verdict `block`, `warn` or `pass` with one reason per difference and spans on both
+//!   sides. A `block` can never be accepted; a `warn` needs a reviewer's reason.
+//! - [`RuleSet`]: versioned TOML packs from `rules/` with a content hash recorded with
+//!   every verdict; [`test_examples`] runs each rule's examples.
+//! - [`check`]: document QC findings on an ingested [`ingest::Document`].
+//! - [`suggest`]: deterministic rewrites from substitution rules, cross-checked too.
+//!
+//! No model, no database, no HTTP: plain functions over text.
+
+pub mod crosscheck;
+mod error;
+pub mod examples;
+pub mod facts;
+pub mod lexicon;
+pub mod pack;
+pub mod qc;
+pub mod suggestions;
+pub mod text;
+
+pub use crosscheck::{CrossCheck, Reason, Verdict, crosscheck, crosscheck_with};
+pub use error::RuleError;
+pub use examples::{Mismatch, test_examples};
+pub use lexicon::Lexicon;
+pub use pack::{Level, Rule, RuleSet};
+pub use qc::{Finding, check};
+pub use suggestions::{Suggestion, suggest};
+
+/// The fact comparisons a `kind = "fact"` rule can configure.
+pub const FACTS: &[&str] = &[
+    "number",
+    "unit",
+    "comparator",
+    "negation",
+    "quantifier",
+    "modal",
+    "frequency",
+    "route",
+    "logic",
+    "identifier",
+    "drug",
+    "date",
+    "name",
+    "abbreviation",
+    "claim",
+    "group",
+    "length",
+];

@@ -1,0 +1,433 @@
+//! Rule packs: versioned TOML files in `rules/`, each rule with id, version, description,
+//! level, scope, message, references, a kind, and examples that must be flagged and must
+//! pass. The pack set has a content hash and a version recorded with every verdict.
+
+use crate::error::RuleError;
+use crate::lexicon::Lexicon;
+use regex::{Regex, RegexBuilder};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Info,
+    Warn,
+    Block,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Block => "block",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Each sentence of a document (and each proposal).
+    Sentence,
+    /// Headings only.
+    Heading,
+    /// The whole document.
+    Document,
+    /// Original/proposal pairs (the dual-control facts).
+    Proposal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Flag any of `tokens`.
+    Existence,
+    /// Flag any key of `swap`, suggesting its value.
+    Substitution,
+    /// Flag when `token` occurs more than `max` times in the scope.
+    Occurrence,
+    /// Flag when both terms of an `either` pair are used.
+    Consistency,
+    /// Flag a `second` match whose capture was not seen in a `first` match before.
+    Conditional,
+    /// Flag headings not in the case given by `case` (`sentence`, `title`, `upper`).
+    Capitalization,
+    /// Flag when `metric` (`sentence_words`, `grade_level`) exceeds `max`.
+    Metric,
+    /// A built-in fact comparison of the cross-check (`fact = "number"`, ...).
+    Fact,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Examples {
+    /// Texts (or `original => proposal` pairs for fact rules) the rule must flag.
+    #[serde(default)]
+    pub flag: Vec<String>,
+    /// Texts (or pairs) it must not flag.
+    #[serde(default, rename = "pass")]
+    pub pass_: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub version: u32,
+    pub description: String,
+    pub level: Level,
+    pub scope: Scope,
+    pub kind: Kind,
+    pub message: String,
+    #[serde(default)]
+    pub references: Vec<String>,
+    #[serde(default)]
+    pub tokens: Vec<String>,
+    #[serde(default)]
+    pub swap: BTreeMap<String, String>,
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    #[serde(default)]
+    pub either: Vec<[String; 2]>,
+    #[serde(default)]
+    pub first: Option<String>,
+    #[serde(default)]
+    pub second: Option<String>,
+    #[serde(default)]
+    pub case: Option<String>,
+    #[serde(default)]
+    pub metric: Option<String>,
+    #[serde(default)]
+    pub fact: Option<String>,
+    /// Fact rules: level when the fact is dropped (default: the built-in one).
+    #[serde(default)]
+    pub dropped_level: Option<Level>,
+    pub examples: Examples,
+    #[serde(skip)]
+    pub(crate) compiled: Option<Compiled>,
+    #[serde(skip)]
+    pub pack: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Compiled {
+    /// Existence, substitution, occurrence: one alternation with word boundaries.
+    pub any: Option<Regex>,
+    pub first: Option<Regex>,
+    pub second: Option<Regex>,
+    /// Substitution: lower-cased key -> replacement.
+    pub swap: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackHeader {
+    pub id: String,
+    pub version: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackFile {
+    pack: PackHeader,
+    #[serde(rename = "rule", default)]
+    rules: Vec<Rule>,
+}
+
+/// All packs loaded, with the lexicon and the set's version and hash.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    pub packs: Vec<PackHeader>,
+    pub rules: Vec<Rule>,
+    pub lexicon: Lexicon,
+    /// `pack-id@version` of every pack, sorted, joined with `+`.
+    pub version: String,
+    /// SHA-256 over every pack and lexicon file (names and bytes, sorted by name).
+    pub hash: String,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn field_of(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let end = start + message[start..].find('`')?;
+    Some(message[start..end].to_string())
+}
+
+fn word_regex(words: &[String]) -> Result<Regex, String> {
+    let alts: Vec<String> = words.iter().map(|w| regex::escape(w.trim())).collect();
+    RegexBuilder::new(&format!(r"(?:^|\b|\W)({})(?:\b|$|\W)", alts.join("|")))
+        .case_insensitive(true)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+impl Rule {
+    fn compile(&mut self) -> Result<(), (String, String)> {
+        let need = |ok: bool, field: &str, what: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err((field.to_string(), what.to_string()))
+            }
+        };
+        let mut c = Compiled {
+            any: None,
+            first: None,
+            second: None,
+            swap: BTreeMap::new(),
+        };
+        match self.kind {
+            Kind::Existence => {
+                need(
+                    !self.tokens.is_empty(),
+                    "tokens",
+                    "an existence rule needs a non-empty `tokens` list",
+                )?;
+                c.any = Some(word_regex(&self.tokens).map_err(|e| ("tokens".to_string(), e))?);
+            }
+            Kind::Substitution => {
+                need(
+                    !self.swap.is_empty(),
+                    "swap",
+                    "a substitution rule needs a `swap` table (phrase = replacement)",
+                )?;
+                let keys: Vec<String> = self.swap.keys().cloned().collect();
+                c.any = Some(word_regex(&keys).map_err(|e| ("swap".to_string(), e))?);
+                c.swap = self
+                    .swap
+                    .iter()
+                    .map(|(k, v)| (k.to_lowercase(), v.clone()))
+                    .collect();
+            }
+            Kind::Occurrence => {
+                need(
+                    self.token.is_some(),
+                    "token",
+                    "an occurrence rule needs `token`",
+                )?;
+                need(self.max.is_some(), "max", "an occurrence rule needs `max`")?;
+                c.any = Some(
+                    word_regex(&[self.token.clone().unwrap_or_default()])
+                        .map_err(|e| ("token".to_string(), e))?,
+                );
+            }
+            Kind::Consistency => need(
+                !self.either.is_empty(),
+                "either",
+                "a consistency rule needs `either` pairs",
+            )?,
+            Kind::Conditional => {
+                let first = self.first.as_deref().ok_or((
+                    "first".to_string(),
+                    "a conditional rule needs `first`".to_string(),
+                ))?;
+                let second = self.second.as_deref().ok_or((
+                    "second".to_string(),
+                    "a conditional rule needs `second`".to_string(),
+                ))?;
+                c.first =
+                    Some(Regex::new(first).map_err(|e| ("first".to_string(), e.to_string()))?);
+                c.second =
+                    Some(Regex::new(second).map_err(|e| ("second".to_string(), e.to_string()))?);
+            }
+            Kind::Capitalization => need(
+                matches!(self.case.as_deref(), Some("sentence" | "title" | "upper")),
+                "case",
+                "a capitalization rule needs `case` = sentence, title or upper",
+            )?,
+            Kind::Metric => {
+                need(
+                    matches!(
+                        self.metric.as_deref(),
+                        Some("sentence_words" | "grade_level")
+                    ),
+                    "metric",
+                    "a metric rule needs `metric` = sentence_words or grade_level",
+                )?;
+                need(self.max.is_some(), "max", "a metric rule needs `max`")?;
+            }
+            Kind::Fact => need(
+                self.fact
+                    .as_deref()
+                    .is_some_and(|f| crate::FACTS.contains(&f)),
+                "fact",
+                &format!(
+                    "a fact rule needs `fact` = one of {}",
+                    crate::FACTS.join(", ")
+                ),
+            )?,
+        }
+        need(
+            !self.examples.flag.is_empty(),
+            "examples.flag",
+            "every rule needs at least one example it must flag",
+        )?;
+        need(
+            !self.examples.pass_.is_empty(),
+            "examples.pass",
+            "every rule needs at least one example it must pass",
+        )?;
+        self.compiled = Some(c);
+        Ok(())
+    }
+}
+
+impl RuleSet {
+    /// The packs shipped in `rules/` (compiled in), for tools and tests.
+    pub fn builtin() -> Self {
+        let files: Vec<(PathBuf, String)> = vec![
+            (
+                "rules/dual-control.toml".into(),
+                include_str!("../../../rules/dual-control.toml").to_string(),
+            ),
+            (
+                "rules/house-style.toml".into(),
+                include_str!("../../../rules/house-style.toml").to_string(),
+            ),
+            (
+                "rules/lexicon/drugs.txt".into(),
+                include_str!("../../../rules/lexicon/drugs.txt").to_string(),
+            ),
+        ];
+        // The shipped packs are tested (`rules test`); a failure here is a build defect.
+        Self::from_files(files).unwrap_or_else(|e| panic!("shipped rule packs are invalid: {e}"))
+    }
+
+    /// Load every `*.toml` pack of `dir` and every `lexicon/*.txt` list.
+    pub fn load_dir(dir: &Path) -> Result<Self, RuleError> {
+        let io = |file: &Path, e: std::io::Error| RuleError::Io {
+            file: file.to_path_buf(),
+            reason: e.to_string(),
+        };
+        let mut files = Vec::new();
+        let entries = std::fs::read_dir(dir).map_err(|e| io(dir, e))?;
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "toml") {
+                files.push((
+                    p.clone(),
+                    std::fs::read_to_string(&p).map_err(|e| io(&p, e))?,
+                ));
+            }
+        }
+        if files.is_empty() {
+            return Err(RuleError::Empty(dir.to_path_buf()));
+        }
+        if let Ok(entries) = std::fs::read_dir(dir.join("lexicon")) {
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.extension().is_some_and(|x| x == "txt") {
+                    files.push((
+                        p.clone(),
+                        std::fs::read_to_string(&p).map_err(|e| io(&p, e))?,
+                    ));
+                }
+            }
+        }
+        Self::from_files(files)
+    }
+
+    /// Build from (path, content) pairs: `.toml` packs and `.txt` lexicon lists.
+    pub fn from_files(mut files: Vec<(PathBuf, String)>) -> Result<Self, RuleError> {
+        files.sort_by(|a, b| a.0.file_name().cmp(&b.0.file_name()).then(a.0.cmp(&b.0)));
+        let mut h = Sha256::new();
+        let mut packs = Vec::new();
+        let mut rules: Vec<Rule> = Vec::new();
+        let mut origin: BTreeMap<String, PathBuf> = BTreeMap::new();
+        let mut lexicon = Lexicon::default();
+        lexicon.add_list("");
+        for (path, text) in &files {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            h.update((name.len() as u64).to_be_bytes());
+            h.update(name.as_bytes());
+            h.update((text.len() as u64).to_be_bytes());
+            h.update(text.as_bytes());
+            if path.extension().is_some_and(|x| x == "txt") {
+                lexicon.add_list(text);
+                continue;
+            }
+            let pf: PackFile = toml::from_str(text).map_err(|e| {
+                let msg = e.message().to_string();
+                RuleError::Pack {
+                    file: path.clone(),
+                    line: e.span().map_or(1, |s| line_of(text, s.start)),
+                    field: field_of(&msg),
+                    message: msg,
+                }
+            })?;
+            for mut r in pf.rules {
+                r.pack = pf.pack.id.clone();
+                if let Err((field, message)) = r.compile() {
+                    let at = text.find(&format!("\"{}\"", r.id)).unwrap_or(0);
+                    return Err(RuleError::Pack {
+                        file: path.clone(),
+                        line: line_of(text, at),
+                        field: Some(field),
+                        message: format!("rule {}: {message}", r.id),
+                    });
+                }
+                if let Some(first) = origin.get(&r.id) {
+                    return Err(RuleError::Duplicate {
+                        id: r.id.clone(),
+                        first: first.clone(),
+                        second: path.clone(),
+                    });
+                }
+                origin.insert(r.id.clone(), path.clone());
+                rules.push(r);
+            }
+            packs.push(pf.pack);
+        }
+        let mut versions: Vec<String> = packs
+            .iter()
+            .map(|p| format!("{}@{}", p.id, p.version))
+            .collect();
+        versions.sort();
+        Ok(Self {
+            packs,
+            rules,
+            lexicon,
+            version: versions.join("+"),
+            hash: hex::encode(h.finalize()),
+        })
+    }
+
+    /// The rule configuring fact comparison `fact`: its id and the level for this reason
+    /// kind (`None`: switched off by `level = "info"`, which still reports).
+    pub(crate) fn fact_rule(
+        &self,
+        fact: &str,
+        kind: &str,
+        default: Level,
+    ) -> (String, Option<Level>) {
+        match self
+            .rules
+            .iter()
+            .find(|r| r.kind == Kind::Fact && r.fact.as_deref() == Some(fact))
+        {
+            Some(r) => {
+                let level = if kind.ends_with("_dropped") {
+                    r.dropped_level.unwrap_or(default)
+                } else {
+                    r.level.max(default).min(r.level)
+                };
+                (r.id.clone(), Some(level))
+            }
+            None => (format!("dual.{fact}"), Some(default)),
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! The one error type of the store. Every variant says what the caller can act on.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "invalid tenant slug {0:?}: use 2 to 31 characters, a lower-case letter first, then lower-case letters, digits or '_'"
+    )]
+    InvalidSlug(String),
+
+    #[error(
+        "invalid username: use 1 to 64 characters, a letter or digit first, then letters, digits, '.', '_', '-' or '@'"
+    )]
+    InvalidUsername,
+
+    #[error("unknown role {0:?}: use writer, qa, manager, admin or auditor")]
+    InvalidRole(String),
+
+    #[error("password rejected: {0}")]
+    WeakPassword(&'static str),
+
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+
+    #[error("tenant {0:?} already exists")]
+    TenantExists(String),
+
+    #[error("tenant {0:?} does not exist; create it with `dualcheck tenant create`")]
+    UnknownTenant(String),
+
+    #[error("user {0:?} already exists in this tenant")]
+    UserExists(String),
+
+    #[error("{0} not found")]
+    NotFound(&'static str),
+
+    #[error("unknown tenant, user or wrong password")]
+    InvalidCredentials,
+
+    #[error("too many failed logins; the account is locked for up to 15 minutes")]
+    LockedOut,
+
+    #[error("missing, invalid, expired or revoked token; log in again")]
+    Unauthenticated,
+
+    #[error("stored blob {0} does not match its SHA-256; restore it from backup")]
+    CorruptBlob(String),
+
+    #[error("cannot access {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
+
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl StoreError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        StoreError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A stable machine code for the error (API problem types).
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::InvalidSlug(_) => "invalid_slug",
+            StoreError::InvalidUsername => "invalid_username",
+            StoreError::InvalidRole(_) => "invalid_role",
+            StoreError::WeakPassword(_) => "weak_password",
+            StoreError::InvalidInput(_) => "invalid_input",
+            StoreError::TenantExists(_) => "tenant_exists",
+            StoreError::UnknownTenant(_) => "unknown_tenant",
+            StoreError::UserExists(_) => "user_exists",
+            StoreError::NotFound(_) => "not_found",
+            StoreError::InvalidCredentials => "invalid_credentials",
+            StoreError::LockedOut => "locked_out",
+            StoreError::Unauthenticated => "unauthenticated",
+            StoreError::CorruptBlob(_) => "corrupt_blob",
+            StoreError::Io { .. } => "io",
+            StoreError::Database(_) => "database",
+            StoreError::Internal(_) => "internal",
+        }
+    }
+}

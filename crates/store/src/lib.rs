@@ -1,0 +1,34 @@
+//! # dualcheck-store
+//!
+//! Storage for dualcheck, with no knowledge of HTTP:
+//!
+//! - sea-orm [`entities`] for the control plane and for each tenant's data;
+//! - [`Store`]: opens SQLite (`<data>/control.db`, `<data>/tenants/<slug>/tenant.db`) or
+//!   PostgreSQL (control plane in `public`, each tenant in schema `tenant_<slug>`), runs the
+//!   migrations, and routes every tenant unit of work through [`Store::tenant_tx`]: on
+//!   PostgreSQL a transaction that starts with `SET LOCAL search_path TO "tenant_<slug>"`,
+//!   never a session-level `SET`;
+//! - [`BlobStore`]: original uploads addressed by SHA-256 under
+//!   `<data>/tenants/<slug>/blobs/`, written atomically;
+//! - [`credentials`]: Argon2id password hashes and opaque bearer tokens (256 random bits,
+//!   stored only as their SHA-256). They live here, not in `api`, so the CLI and the server
+//!   share one implementation;
+//! - accounts and sessions ([`Store::login`], [`Store::authenticate`]) with lockout after
+//!   five failed attempts in fifteen minutes, and documents ([`documents`]).
+
+mod accounts;
+mod admin;
+mod blobstore;
+pub mod credentials;
+pub mod documents;
+pub mod entities;
+mod error;
+mod names;
+mod store;
+
+pub use accounts::{LoginOutcome, NewUser, Principal, SessionPolicy, UserInfo, UserPatch};
+pub use blobstore::BlobStore;
+pub use error::StoreError;
+pub use names::{Role, Slug, validate_username};
+pub use sea_orm::DatabaseTransaction;
+pub use store::{Backend, MigrationReport, Store, StoreConfig, TenantInfo};

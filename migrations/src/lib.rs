@@ -1,0 +1,40 @@
+//! # dualcheck-migrations
+//!
+//! Two sea-orm-migration migrators:
+//!
+//! - [`ControlMigrator`]: the control plane (tenants, users, user roles, sessions, login
+//!   attempts). On PostgreSQL it lives in schema `public`; on SQLite in `control.db`.
+//! - [`TenantMigrator`]: one tenant's data (documents, document versions, blobs). On
+//!   PostgreSQL it is applied inside schema `tenant_<slug>` (the caller sets the search path
+//!   for the transaction); on SQLite to `tenants/<slug>/tenant.db`.
+//!
+//! Both are idempotent: applied migrations are recorded in each target's own
+//! `seaql_migrations` table.
+
+mod control;
+mod tenant;
+
+pub use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::prelude::*;
+
+/// Control-plane migrations.
+#[derive(Debug)]
+pub struct ControlMigrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for ControlMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(control::m0001_control::Migration)]
+    }
+}
+
+/// Per-tenant migrations.
+#[derive(Debug)]
+pub struct TenantMigrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for TenantMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(tenant::m0001_documents::Migration)]
+    }
+}

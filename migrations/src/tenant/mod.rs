@@ -1,0 +1,2 @@
+//! Per-tenant migrations, one file each.
+pub mod m0001_documents;

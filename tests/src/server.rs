@@ -1,0 +1,191 @@
+//! The real HTTP server, in-process on port 0, against a temporary SQLite data directory or
+//! a fresh PostgreSQL database.
+
+use dualcheck_api::Settings;
+use std::time::Duration;
+use store::{NewUser, Role, Slug, Store, StoreConfig};
+
+/// The local PostgreSQL the tests use (CI starts it).
+pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A running server and what the test needs to talk to it.
+#[derive(Debug)]
+pub struct TestServer {
+    /// `http://127.0.0.1:<port>` (`https` when TLS is configured).
+    pub base: String,
+    /// The server's store (same databases), to set up tenants and users and to look inside.
+    pub store: Store,
+    pub client: reqwest::Client,
+    /// The `demo` admin created on first start, and its password.
+    pub bootstrap: Option<(String, String)>,
+    handle: actix_web::dev::ServerHandle,
+    pg_database: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+/// Which database the server uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+impl TestServer {
+    /// Start a server; `None` (after printing "skipped: no PostgreSQL") when PostgreSQL is
+    /// asked for and unreachable.
+    pub async fn start(db: Db, customize: impl FnOnce(&mut Settings)) -> Option<TestServer> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = Settings {
+            bind: "127.0.0.1:0".into(),
+            data_dir: dir.path().join("data"),
+            workers: Some(2),
+            db_max_connections: 8,
+            ..Settings::default()
+        };
+        let mut pg_database = None;
+        if db == Db::Postgres {
+            let name = format!("dc_{}", uuid::Uuid::new_v4().simple());
+            let admin = pg_admin(dir.path()).await?;
+            admin.create_database(&name).await.expect("CREATE DATABASE");
+            settings.database_url = Some(format!("postgres://postgres@127.0.0.1:5432/{name}"));
+            pg_database = Some(name);
+        }
+        customize(&mut settings);
+        let scheme = if settings.tls_enabled() {
+            "https"
+        } else {
+            "http"
+        };
+        let running = dualcheck_api::build(settings).await.expect("server starts");
+        let handle = running.server.handle();
+        tokio::spawn(running.server);
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .danger_accept_invalid_certs(true)
+            .build()
+            .expect("client");
+        Some(TestServer {
+            base: format!("{scheme}://{}", running.addr),
+            store: running.store,
+            client,
+            bootstrap: running.bootstrap,
+            handle,
+            pg_database,
+            _dir: dir,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Create a tenant (if needed) and a user with `roles`; returns the password.
+    pub async fn user(&self, tenant: &str, username: &str, roles: &[Role]) -> String {
+        if self
+            .store
+            .find_tenant(tenant)
+            .await
+            .expect("tenant lookup")
+            .is_none()
+        {
+            self.store
+                .create_tenant(tenant, &format!("Tenant {tenant}"))
+                .await
+                .expect("create tenant");
+        }
+        let password = format!("{username} has a long passphrase");
+        self.store
+            .create_user(
+                &Slug::parse(tenant).expect("slug"),
+                NewUser {
+                    username: username.into(),
+                    display_name: None,
+                    password: password.clone(),
+                    roles: roles.to_vec(),
+                },
+            )
+            .await
+            .expect("create user");
+        password
+    }
+
+    /// Log in over HTTP; returns the response.
+    pub async fn login_raw(
+        &self,
+        tenant: &str,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .json(
+                &serde_json::json!({"tenant": tenant, "username": username, "password": password}),
+            )
+            .send()
+            .await
+            .expect("login request")
+    }
+
+    /// Create a user with `roles` and log in; returns the bearer token.
+    pub async fn token(&self, tenant: &str, username: &str, roles: &[Role]) -> String {
+        let pw = self.user(tenant, username, roles).await;
+        let res = self.login_raw(tenant, username, &pw).await;
+        assert_eq!(res.status(), 200, "login of {username}");
+        let v: serde_json::Value = res.json().await.expect("login json");
+        v["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Upload `bytes` as `filename` with `token`.
+    pub async fn upload(&self, token: &str, filename: &str, bytes: Vec<u8>) -> reqwest::Response {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned());
+        let form = reqwest::multipart::Form::new().part("file", part);
+        self.client
+            .post(self.url("/api/v1/documents"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload request")
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// Stop the server and drop the PostgreSQL database, if any.
+    pub async fn finish(self) {
+        self.handle.stop(false).await;
+        let TestServer {
+            store,
+            pg_database,
+            _dir,
+            ..
+        } = self;
+        drop(store);
+        if let Some(name) = pg_database
+            && let Some(admin) = pg_admin(_dir.path()).await
+        {
+            let _ = admin.drop_database(&name).await;
+        }
+    }
+}
+
+async fn pg_admin(dir: &std::path::Path) -> Option<Store> {
+    let open = Store::open(StoreConfig {
+        data_dir: dir.join("pg-admin"),
+        database_url: Some(PG_ADMIN_URL.into()),
+        max_connections: 1,
+    });
+    match tokio::time::timeout(Duration::from_secs(5), open).await {
+        Ok(Ok(s)) => Some(s),
+        _ => {
+            println!("skipped: no PostgreSQL");
+            None
+        }
+    }
+}

@@ -1,0 +1,176 @@
+#![allow(clippy::unwrap_used)]
+//! `dualcheck migrate`, `tenant create|list` and `user add` as an operator runs them.
+
+use dualcheck_tests::dualcheck_bin;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn run(data: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(dualcheck_bin())
+        .args(args)
+        .env("DUALCHECK_DATA_DIR", data)
+        .env_remove("DUALCHECK_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn tenants_users_and_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = run(
+        &data,
+        &["tenant", "create", "acme", "--name", "Acme Pharma"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(
+        &data,
+        &["tenant", "create", "beta", "--name", "Beta Bio"],
+        None,
+    );
+    assert!(out.status.success());
+    let out = run(&data, &["tenant", "list"], None);
+    let listed = text(&out.stdout);
+    assert!(listed.contains("acme\tAcme Pharma") && listed.contains("beta\tBeta Bio"));
+
+    // One line per target; idempotent.
+    let out = run(&data, &["migrate"], None);
+    assert!(out.status.success());
+    let lines = text(&out.stdout);
+    assert_eq!(lines.lines().count(), 3, "{lines}");
+    assert!(
+        lines.contains("control:")
+            && lines.contains("tenant acme:")
+            && lines.contains("tenant beta:")
+    );
+    assert!(
+        lines
+            .lines()
+            .all(|l| l.contains(": 0 migration(s) applied")),
+        "{lines}"
+    );
+
+    let out = run(
+        &data,
+        &[
+            "user",
+            "add",
+            "--tenant",
+            "acme",
+            "alice",
+            "--role",
+            "writer",
+            "--role",
+            "qa",
+            "--password-stdin",
+        ],
+        Some("alice has a long passphrase\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("roles writer,qa"));
+    assert!(
+        !text(&out.stdout).contains("passphrase"),
+        "never echo the password"
+    );
+}
+
+#[test]
+fn bad_input_fails_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for (args, stdin, needle) in [
+        (
+            vec!["tenant", "create", "Bad-Slug", "--name", "x"],
+            None,
+            "invalid tenant slug",
+        ),
+        (
+            vec!["tenant", "create", "a\"; drop", "--name", "x"],
+            None,
+            "invalid tenant slug",
+        ),
+        (
+            vec![
+                "user",
+                "add",
+                "--tenant",
+                "nosuch",
+                "bob",
+                "--role",
+                "writer",
+                "--password-stdin",
+            ],
+            Some("bob has a long passphrase\n"),
+            "does not exist",
+        ),
+        (
+            vec![
+                "user",
+                "add",
+                "--tenant",
+                "demo",
+                "bob",
+                "--role",
+                "boss",
+                "--password-stdin",
+            ],
+            Some("bob has a long passphrase\n"),
+            "unknown role",
+        ),
+    ] {
+        let out = run(&data, &args, stdin);
+        assert!(!out.status.success(), "{args:?}");
+        let err = text(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{err}");
+    }
+    let out = run(&data, &["tenant", "create", "acme", "--name", "Acme"], None);
+    assert!(out.status.success());
+    let out = run(
+        &data,
+        &[
+            "user",
+            "add",
+            "--tenant",
+            "acme",
+            "bob",
+            "--role",
+            "writer",
+            "--password-stdin",
+        ],
+        Some("short\n"),
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("at least 12 characters"));
+    // The password is never accepted on the command line.
+    let out = run(
+        &data,
+        &[
+            "user",
+            "add",
+            "--tenant",
+            "acme",
+            "carol",
+            "--role",
+            "writer",
+            "--password",
+            "x",
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+}
