@@ -4,7 +4,8 @@
 //!
 //! - [`ControlMigrator`]: the control plane (tenants, users, user roles, sessions, login
 //!   attempts). On PostgreSQL it lives in schema `public`; on SQLite in `control.db`.
-//! - [`TenantMigrator`]: one tenant's data (documents, document versions, blobs). On
+//! - [`TenantMigrator`]: one tenant's data (documents, document versions, blobs, the audit
+//!   trail, checkpoints and electronic signatures). On
 //!   PostgreSQL it is applied inside schema `tenant_<slug>` (the caller sets the search path
 //!   for the transaction); on SQLite to `tenants/<slug>/tenant.db`.
 //!
@@ -35,6 +36,9 @@ pub struct TenantMigrator;
 #[async_trait::async_trait]
 impl MigratorTrait for TenantMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(tenant::m0001_documents::Migration)]
+        vec![
+            Box::new(tenant::m0001_documents::Migration),
+            Box::new(tenant::m0002_audit::Migration),
+        ]
     }
 }

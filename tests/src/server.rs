@@ -89,7 +89,7 @@ impl TestServer {
             .is_none()
         {
             self.store
-                .create_tenant(tenant, &format!("Tenant {tenant}"))
+                .create_tenant(tenant, &format!("Tenant {tenant}"), &store::By::system())
                 .await
                 .expect("create tenant");
         }
@@ -103,6 +103,7 @@ impl TestServer {
                     password: password.clone(),
                     roles: roles.to_vec(),
                 },
+                &store::By::system(),
             )
             .await
             .expect("create user");

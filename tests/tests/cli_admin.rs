@@ -174,3 +174,78 @@ fn bad_input_fails_with_one_line() {
     );
     assert!(!out.status.success());
 }
+
+/// `audit verify` and `audit export` on an operator's data directory; a payload changed
+/// behind the application's back (triggers dropped, as a superuser could) makes `verify`
+/// exit non-zero naming the sequence number.
+#[test]
+fn audit_verify_and_export_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = run(&data, &["tenant", "create", "acme", "--name", "Acme"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let key = data.join("audit-signing.key");
+    assert!(key.is_file(), "the installation key is created on first use");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let out = run(
+        &data,
+        &[
+            "user", "add", "--tenant", "acme", "wendy", "--role", "writer",
+            "--password-stdin",
+        ],
+        Some("wendy has a long passphrase\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = run(&data, &["audit", "verify", "--tenant", "acme"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("ok: tenant acme, 2 events"), "{}", text(&out.stdout));
+
+    let export = dir.path().join("trail.jsonl");
+    let out = run(
+        &data,
+        &["audit", "export", "--tenant", "acme", "--out", export.to_str().unwrap()],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines = std::fs::read_to_string(&export).unwrap();
+    let actions: Vec<String> = lines
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v.get("action").and_then(|a| a.as_str()).map(str::to_owned))
+        .collect();
+    assert_eq!(actions, ["tenant.create", "user.create", "audit.export"]);
+    assert!(!lines.contains("wendy has a long passphrase"));
+    let out = run(&data, &["audit", "export", "--tenant", "acme", "--format", "html"], None);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("verified: 4 events"), "{}", text(&out.stdout));
+    let out = run(&data, &["audit", "export", "--tenant", "acme", "--format", "pdf"], None);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("use jsonl, csv or html"));
+
+    // Tamper as a superuser would: drop the trigger, change the user.create payload.
+    let db = data.join("tenants/acme/tenant.db");
+    let py = format!(
+        "import sqlite3; c = sqlite3.connect({:?}); c.execute('DROP TRIGGER audit_events_no_update'); \
+         c.execute(\"UPDATE audit_events SET new_value = replace(new_value, 'writer', 'admin') WHERE seq = 2\"); c.commit()",
+        db.to_str().unwrap()
+    );
+    let ok = Command::new("python3").args(["-c", &py]).status();
+    if !ok.is_ok_and(|s| s.success()) {
+        println!("skipped the tamper step: no python3 with sqlite3");
+        return;
+    }
+    let out = run(&data, &["audit", "verify", "--tenant", "acme"], None);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("NOT intact: Modified at sequence 2"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    let out = run(&data, &["audit", "verify", "--tenant", "nope"], None);
+    assert!(!out.status.success());
+}

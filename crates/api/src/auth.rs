@@ -38,6 +38,21 @@ impl Policy for CanManageUsers {
     const ROLES: &'static [Role] = &[Role::Admin];
 }
 
+/// Read, verify and export the audit trail: auditors and managers.
+#[derive(Debug)]
+pub struct CanReadAudit;
+impl Policy for CanReadAudit {
+    const ROLES: &'static [Role] = &[Role::Auditor, Role::Manager];
+}
+
+/// Give an electronic signature: writers, QA and managers (which meanings each may sign
+/// is checked against `store::signatures::roles_for_meaning`).
+#[derive(Debug)]
+pub struct CanSign;
+impl Policy for CanSign {
+    const ROLES: &'static [Role] = &[Role::Writer, Role::Qa, Role::Manager];
+}
+
 /// The caller, authenticated and holding a role allowed by `P`.
 #[derive(Debug)]
 pub struct Guard<P: Policy> {

@@ -70,6 +70,7 @@ impl ApiError {
                     (S::UNAUTHORIZED, e.code())
                 }
                 StoreError::LockedOut => (S::TOO_MANY_REQUESTS, e.code()),
+                StoreError::SignatureRefused => (S::FORBIDDEN, e.code()),
                 StoreError::CorruptBlob(_)
                 | StoreError::Io { .. }
                 | StoreError::Database(_)

@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod context;
 pub mod error;
 pub mod metrics;
 pub mod routes;

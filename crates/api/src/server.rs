@@ -48,13 +48,32 @@ pub enum ServeError {
     Tls(String),
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    #[error("rule packs: {0}")]
+    Rules(#[from] rule_engine::RuleError),
+    #[error(transparent)]
+    Audit(#[from] audit::AuditError),
+    #[error("models manifest: {0}")]
+    Models(String),
 }
 
 /// Open the store, migrate everything, bootstrap a fresh installation and build the server.
 pub async fn build(settings: Settings) -> Result<Running, ServeError> {
+    // Refuse to start on a malformed rule pack or an unusable audit key, before touching
+    // the databases.
+    let rules = match &settings.rules_dir {
+        Some(dir) => rule_engine::RuleSet::load_dir(dir)?,
+        None => rule_engine::RuleSet::builtin(),
+    };
+    let key = Arc::new(audit::SigningKey::load_or_create(&settings.audit_key_path())?);
+    let models = models_in_use(&settings)?;
     let store = Store::open(settings.store_config()).await?;
+    store.set_audit_signer(store::AuditSigner {
+        key: key.clone(),
+        every_events: settings.audit_checkpoint_events,
+    });
     let migrations = store.migrate().await?;
     let bootstrap = bootstrap(&store).await?;
+    record_start(&store, &settings, &rules, &key, models).await?;
     let listener = TcpListener::bind(&settings.bind).map_err(|source| ServeError::Bind {
         bind: settings.bind.clone(),
         source,
@@ -73,7 +92,12 @@ pub async fn build(settings: Settings) -> Result<Running, ServeError> {
         store: store.clone(),
         settings: Arc::new(settings.clone()),
         metrics: Arc::new(Metrics::default()),
+        audit_key: key,
+        rules: Arc::new(rules),
     };
+    if settings.audit_checkpoint_minutes > 0 {
+        spawn_checkpoints(store.clone(), settings.audit_checkpoint_minutes);
+    }
     let workers = settings.workers;
     let http =
         HttpServer::new(move || {
@@ -164,7 +188,9 @@ async fn bootstrap(store: &Store) -> Result<Option<(String, String)>, store::Sto
         return Ok(None);
     }
     if store.find_tenant("demo").await?.is_none() {
-        store.create_tenant("demo", "Demo").await?;
+        store
+            .create_tenant("demo", "Demo", &store::By::system())
+            .await?;
     }
     let password = store::credentials::random_password();
     let slug = store::Slug::parse("demo")?;
@@ -177,9 +203,78 @@ async fn bootstrap(store: &Store) -> Result<Option<(String, String)>, store::Sto
                 password: password.clone(),
                 roles: vec![Role::Admin],
             },
+            &store::By::system(),
         )
         .await?;
     Ok(Some(("admin".into(), password)))
+}
+
+/// The models the manifest pins (name, file names and SHA-256), if the manifest exists.
+fn models_in_use(settings: &Settings) -> Result<serde_json::Value, ServeError> {
+    let path = settings.models_dir.join("manifest.toml");
+    if !path.is_file() {
+        return Ok(serde_json::Value::Null);
+    }
+    let m = ai_suggest::Manifest::load(&path).map_err(|e| ServeError::Models(e.to_string()))?;
+    Ok(serde_json::Value::Array(
+        m.models
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "name": e.name,
+                    "files": e.files.iter().map(|f| serde_json::json!({
+                        "name": f.name, "sha256": f.sha256,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    ))
+}
+
+/// Start-up: record in every tenant's trail what this process runs with (version, settings
+/// fingerprint, rule packs, models, audit public key).
+async fn record_start(
+    store: &Store,
+    settings: &Settings,
+    rules: &rule_engine::RuleSet,
+    key: &audit::SigningKey,
+    models: serde_json::Value,
+) -> Result<(), store::StoreError> {
+    let value = serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "settings_sha256": settings.fingerprint(),
+        "rules": { "version": rules.version, "sha256": rules.hash },
+        "models": models,
+        "audit_public_key": key.public_hex(),
+    });
+    for t in store.list_tenants().await? {
+        let slug = store::Slug::parse(&t.slug)?;
+        let mut d = store::By::system().draft("system.start", "installation", None);
+        d.new_value = Some(value.clone());
+        store.record_now(&slug, d).await?;
+    }
+    Ok(())
+}
+
+/// Sign a checkpoint of every tenant with new events every `minutes`.
+fn spawn_checkpoints(store: Store, minutes: u64) {
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(minutes * 60));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let Ok(tenants) = store.list_tenants().await else {
+                continue;
+            };
+            for t in tenants {
+                if let Ok(slug) = store::Slug::parse(&t.slug)
+                    && let Err(e) = store.checkpoint(&slug).await
+                {
+                    tracing::error!(tenant = %t.slug, error = %e, "scheduled audit checkpoint failed");
+                }
+            }
+        }
+    });
 }
 
 fn tls_config(settings: &Settings) -> Result<rustls::ServerConfig, ServeError> {

@@ -1,11 +1,11 @@
 //! The one typed configuration: defaults, then an optional `dualcheck.toml`, then
 //! `DUALCHECK_*` environment variables (which win).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Address to listen on (`DUALCHECK_BIND`, default `127.0.0.1:8080`).
@@ -28,6 +28,20 @@ pub struct Settings {
     pub db_max_connections: u32,
     /// HTTP worker threads (`DUALCHECK_WORKERS`, default: one per core).
     pub workers: Option<usize>,
+    /// Rule packs directory (`DUALCHECK_RULES_DIR`); unset: the packs shipped in the
+    /// binary. A malformed pack stops the service from starting.
+    pub rules_dir: Option<PathBuf>,
+    /// Models directory holding `manifest.toml` (`DUALCHECK_MODELS_DIR`, default `models`).
+    pub models_dir: PathBuf,
+    /// The installation's Ed25519 audit signing key (`DUALCHECK_AUDIT_KEY_PATH`, default
+    /// `<data_dir>/audit-signing.key`); created at first start with mode 0600.
+    pub audit_key_path: Option<PathBuf>,
+    /// A signed checkpoint every this many events per tenant
+    /// (`DUALCHECK_AUDIT_CHECKPOINT_EVENTS`, default 1000; 0: only on the timer).
+    pub audit_checkpoint_events: u64,
+    /// And every this many minutes when there are new events
+    /// (`DUALCHECK_AUDIT_CHECKPOINT_MINUTES`, default 15; 0: off).
+    pub audit_checkpoint_minutes: u64,
 }
 
 impl Default for Settings {
@@ -43,6 +57,11 @@ impl Default for Settings {
             tls_key: None,
             db_max_connections: 16,
             workers: None,
+            rules_dir: None,
+            models_dir: PathBuf::from("models"),
+            audit_key_path: None,
+            audit_checkpoint_events: 1000,
+            audit_checkpoint_minutes: 15,
         }
     }
 }
@@ -117,6 +136,15 @@ impl Settings {
                 "DUALCHECK_TLS_KEY" => self.tls_key = Some(v.into()),
                 "DUALCHECK_DB_MAX_CONNECTIONS" => self.db_max_connections = num(&k, &v)?,
                 "DUALCHECK_WORKERS" => self.workers = Some(num(&k, &v)?),
+                "DUALCHECK_RULES_DIR" => self.rules_dir = Some(v.into()),
+                "DUALCHECK_MODELS_DIR" => self.models_dir = v.into(),
+                "DUALCHECK_AUDIT_KEY_PATH" => self.audit_key_path = Some(v.into()),
+                "DUALCHECK_AUDIT_CHECKPOINT_EVENTS" => {
+                    self.audit_checkpoint_events = num(&k, &v)?
+                }
+                "DUALCHECK_AUDIT_CHECKPOINT_MINUTES" => {
+                    self.audit_checkpoint_minutes = num(&k, &v)?
+                }
                 _ => {}
             }
         }
@@ -151,6 +179,23 @@ impl Settings {
 
     pub fn tls_enabled(&self) -> bool {
         self.tls_cert.is_some() && self.tls_key.is_some()
+    }
+
+    /// Where the audit signing key lives.
+    pub fn audit_key_path(&self) -> PathBuf {
+        self.audit_key_path
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("audit-signing.key"))
+    }
+
+    /// SHA-256 of these settings as TOML, the database URL reduced to set/unset (it may
+    /// hold a password). Recorded at start-up in every tenant's trail.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut s = self.clone();
+        s.database_url = s.database_url.map(|_| "<set>".into());
+        let text = toml::to_string(&s).unwrap_or_else(|e| format!("unserialisable: {e}"));
+        hex::encode(Sha256::digest(text.as_bytes()))
     }
 
     pub fn store_config(&self) -> store::StoreConfig {

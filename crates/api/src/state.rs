@@ -10,4 +10,8 @@ pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
+    /// The installation's audit signing key (its public half verifies checkpoints).
+    pub audit_key: Arc<audit::SigningKey>,
+    /// The rule packs loaded at start (version and hash go with every verdict).
+    pub rules: Arc<rule_engine::RuleSet>,
 }

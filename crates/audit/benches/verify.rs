@@ -21,7 +21,7 @@ fn main() {
     let mut events = Vec::with_capacity(n as usize);
     for seq in 1..=n {
         let mut d = EventDraft::new(
-            Actor::user(42, "qa.reviewer", "Quinn Reviewer"),
+            Actor::user("42", "qa.reviewer", "Quinn Reviewer"),
             "suggestion.decision",
             "suggestion",
             Some(seq.to_string()),

@@ -134,10 +134,7 @@ pub(crate) fn prefix_state(e: &Event) -> Sha256 {
     let mut h = Sha256::new();
     put_str(&mut h, std::str::from_utf8(DOMAIN).unwrap_or_default());
     put_str(&mut h, &e.time);
-    match e.actor.user_id {
-        Some(id) => put_int(&mut h, id),
-        None => h.update([0u8]),
-    }
+    put_opt(&mut h, e.actor.user_id.as_deref());
     put_opt(&mut h, e.actor.username.as_deref());
     put_opt(&mut h, e.actor.printed_name.as_deref());
     put_str(&mut h, &e.action);

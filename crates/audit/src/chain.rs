@@ -306,7 +306,7 @@ mod tests {
         (1..=n)
             .map(|seq| {
                 let mut d = EventDraft::new(
-                    Actor::user(7, "mwriter", "Mary Writer"),
+                    Actor::user("7", "mwriter", "Mary Writer"),
                     "document.upload",
                     "document",
                     Some(format!("{seq}")),

@@ -7,8 +7,9 @@ use serde_json::Value;
 /// Who acted: a user (id, username and printed name as they were at the time) or the system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
-    /// `None` for the system itself (start-up, scheduled checkpoints).
-    pub user_id: Option<i64>,
+    /// The user's permanent id (never reused); `None` for the system itself (start-up,
+    /// scheduled checkpoints).
+    pub user_id: Option<String>,
     pub username: Option<String>,
     pub printed_name: Option<String>,
 }
@@ -21,9 +22,11 @@ impl Actor {
             printed_name: Some("system".into()),
         }
     }
-    pub fn user(id: i64, username: impl Into<String>, printed_name: impl Into<String>) -> Self {
+    pub fn user(
+        id: impl Into<String>,
+        username: impl Into<String>, printed_name: impl Into<String>) -> Self {
         Self {
-            user_id: Some(id),
+            user_id: Some(id.into()),
             username: Some(username.into()),
             printed_name: Some(printed_name.into()),
         }

@@ -74,7 +74,7 @@ pub fn csv(events: &[Event]) -> String {
         let fields = [
             e.seq.to_string(),
             e.time.clone(),
-            e.actor.user_id.map(|i| i.to_string()).unwrap_or_default(),
+            e.actor.user_id.clone().unwrap_or_default(),
             e.actor.username.clone().unwrap_or_default(),
             e.actor.printed_name.clone().unwrap_or_default(),
             e.action.clone(),
@@ -139,8 +139,8 @@ pub fn html(tenant: &str, summary: &str, events: &[Event], checkpoints: &[Checkp
             e.actor.username.as_deref().unwrap_or("system"),
             e.actor
                 .user_id
-                .map(|i| i.to_string())
-                .unwrap_or_else(|| "-".into())
+                .as_deref()
+                .unwrap_or("-")
         );
         let ai =
             e.ai.as_ref()

@@ -40,6 +40,20 @@ impl SigningKey {
         self.0.sign(msg)
     }
 
+    /// Load the key at `path`; a missing key is an error (verification must never mint a
+    /// new key: checkpoints signed by the real one would then look forged).
+    pub fn load(path: &Path) -> Result<Self, AuditError> {
+        if !path.exists() {
+            return Err(AuditError::KeyFile {
+                path: path.to_path_buf(),
+                reason: "no such file; the first `dualcheck serve` creates it, or point \
+                         DUALCHECK_AUDIT_KEY_PATH at the installation's key"
+                    .into(),
+            });
+        }
+        Self::load_or_create(path)
+    }
+
     /// Load the key at `path`, or create it (and `path.pub`) when absent. An existing key
     /// that others can read, or that is not a key, is an error: never silently replaced.
     pub fn load_or_create(path: &Path) -> Result<Self, AuditError> {

@@ -25,5 +25,6 @@ mod key;
 pub use chain::{ChainReport, GENESIS_HASH, Tamper, TamperKind, verify_chain};
 pub use checkpoint::Checkpoint;
 pub use error::AuditError;
-pub use event::{Actor, AiProvenance, Event, EventDraft, RequestContext};
+pub use ed25519_dalek::VerifyingKey;
+pub use event::{Actor, AiProvenance, Event, EventDraft, RequestContext, format_time};
 pub use key::SigningKey;

@@ -2,7 +2,8 @@
 
 use crate::credentials::{self, check_password_policy, token_hash};
 use crate::entities::{login_attempts, sessions, tenants, user_roles, users};
-use crate::{Role, Slug, Store, StoreError, validate_username};
+use crate::{By, Role, Slug, Store, StoreError, validate_username};
+use audit::{Actor, EventDraft, RequestContext};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -177,7 +178,14 @@ impl Store {
     }
 
     /// Add a user to a tenant (policy-checked password, Argon2id hash).
-    pub async fn create_user(&self, tenant: &Slug, new: NewUser) -> Result<UserInfo, StoreError> {
+    ///
+    /// Recorded as `user.create` in the tenant's trail (never the password or its hash).
+    pub async fn create_user(
+        &self,
+        tenant: &Slug,
+        new: NewUser,
+        by: &By,
+    ) -> Result<UserInfo, StoreError> {
         validate_username(&new.username)?;
         check_password_policy(&new.username, &new.password)?;
         if new.roles.is_empty() {
@@ -234,15 +242,18 @@ impl Store {
             .insert(&txn)
             .await?;
         }
-        txn.commit().await?;
-        Ok(UserInfo {
+        let info = UserInfo {
             id,
             username: new.username,
             display_name,
             roles,
             active: true,
             created_at: now,
-        })
+        };
+        let mut d = by.draft("user.create", "user", Some(id.to_string()));
+        d.new_value = Some(user_json(&info));
+        self.commit_with_event(txn, tenant, d).await?;
+        Ok(info)
     }
 
     pub async fn list_users(&self, tenant_id: Uuid) -> Result<Vec<UserInfo>, StoreError> {
@@ -261,11 +272,15 @@ impl Store {
 
     /// Change a user of `tenant_id`; another tenant's user is `NotFound`. Deactivating a
     /// user revokes their sessions.
+    ///
+    /// Recorded as `user.update` with the old and the new value.
     pub async fn update_user(
         &self,
+        tenant: &Slug,
         tenant_id: Uuid,
         user_id: Uuid,
         patch: UserPatch,
+        by: &By,
     ) -> Result<UserInfo, StoreError> {
         let txn = self.control().begin().await?;
         let u = users::Entity::find_by_id(user_id)
@@ -273,6 +288,7 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or(StoreError::NotFound("user"))?;
+        let before = user_info(u.clone(), self.roles_of(user_id).await?);
         let mut am: users::ActiveModel = u.into();
         if let Some(d) = patch.display_name {
             let d = d.trim().to_owned();
@@ -299,7 +315,7 @@ impl Store {
         }
         am.updated_at = Set(Utc::now());
         let u = am.update(&txn).await?;
-        if let Some(mut roles) = patch.roles {
+        let new_roles = if let Some(mut roles) = patch.roles {
             if roles.is_empty() {
                 return Err(StoreError::InvalidInput(
                     "give the user at least one role".into(),
@@ -319,11 +335,60 @@ impl Store {
                 .insert(&txn)
                 .await?;
             }
-        }
-        txn.commit().await?;
+            Some(roles)
+        } else {
+            None
+        };
+        let roles = new_roles.unwrap_or_else(|| before.roles.clone());
+        let after = user_info(u, roles);
+        let mut d = by.draft("user.update", "user", Some(user_id.to_string()));
+        d.old_value = Some(user_json(&before));
+        d.new_value = Some(user_json(&after));
+        self.commit_with_event(txn, tenant, d).await?;
         self.session_cache().forget(|p| p.user_id != user_id);
-        let roles = self.roles_of(user_id).await?;
-        Ok(user_info(u, roles))
+        Ok(after)
+    }
+
+    /// Commit a control-plane transaction together with the tenant event that records it.
+    /// The control plane and the tenant are different databases on SQLite (and different
+    /// schemas on PostgreSQL), so the two commits are ordered: the event is appended first
+    /// in an open tenant transaction (holding the chain head), then the control change
+    /// commits, then the event. A failure before the control commit leaves neither; only a
+    /// crash between the two commits could leave a control change without its event.
+    pub(crate) async fn commit_with_event(
+        &self,
+        control_txn: sea_orm::DatabaseTransaction,
+        tenant: &Slug,
+        draft: EventDraft,
+    ) -> Result<audit::Event, StoreError> {
+        let ttx = self.begin_tenant(tenant).await?;
+        let e = match self.record(&ttx, tenant, draft).await {
+            Ok(e) => e,
+            Err(err) => {
+                ttx.rollback().await?;
+                control_txn.rollback().await?;
+                return Err(err);
+            }
+        };
+        if let Err(err) = control_txn.commit().await {
+            ttx.rollback().await?;
+            return Err(err.into());
+        }
+        ttx.commit().await?;
+        Ok(e)
+    }
+
+    /// Record an event in the trail of `tenant` if such a tenant exists (login attempts name
+    /// a tenant that may not). Returns whether it was recorded.
+    async fn record_if_tenant(&self, tenant: &str, draft: EventDraft) -> Result<bool, StoreError> {
+        let Ok(slug) = Slug::parse(tenant) else {
+            return Ok(false);
+        };
+        if self.find_tenant(slug.as_str()).await?.is_none() {
+            return Ok(false);
+        }
+        self.record_now(&slug, draft).await?;
+        Ok(true)
     }
 
     /// Failed attempts for (tenant, username) within the lockout window.
@@ -336,6 +401,17 @@ impl Store {
             .filter(login_attempts::Column::At.gt(since))
             .count(self.control())
             .await?)
+    }
+
+    /// Record a login (or signature) attempt in the control plane.
+    pub(crate) async fn note_attempt(
+        &self,
+        tenant: &str,
+        username: &str,
+        success: bool,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.record_attempt(tenant, username, success, reason).await
     }
 
     async fn record_attempt(
@@ -367,10 +443,27 @@ impl Store {
         username: &str,
         password: &str,
         policy: SessionPolicy,
+        request: RequestContext,
     ) -> Result<LoginOutcome, StoreError> {
-        if self.recent_failures(tenant, username).await? >= LOCKOUT_THRESHOLD {
+        let claimed = Actor {
+            user_id: None,
+            username: Some(clip(username, 128)),
+            printed_name: None,
+        };
+        let failures = self.recent_failures(tenant, username).await?;
+        if failures >= LOCKOUT_THRESHOLD {
             self.record_attempt(tenant, username, false, "locked_out")
                 .await?;
+            let mut d = EventDraft::new(claimed, "auth.lockout", "user", Some(clip(username, 128)));
+            d.new_value = Some(serde_json::json!({
+                "alert": true,
+                "failed_attempts_in_window": failures,
+                "window_minutes": LOCKOUT_WINDOW_MINUTES,
+            }));
+            d.request = request;
+            if self.record_if_tenant(tenant, d).await? {
+                tracing::warn!(tenant = %clip(tenant, 64), "alert: account locked out after repeated failed logins");
+            }
             return Err(StoreError::LockedOut);
         }
         let found = match Slug::parse(tenant) {
@@ -399,11 +492,24 @@ impl Store {
         let ok = tokio::task::spawn_blocking(move || credentials::verify_password(&pw, &hash))
             .await
             .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let mut claimed = claimed;
+        claimed.user_id = found.as_ref().map(|(_, u)| u.id.to_string());
         let (_tenant, user) = match found {
             Some((t, u)) if ok && u.active => (t, u),
             _ => {
                 self.record_attempt(tenant, username, false, "bad_credentials")
                     .await?;
+                let mut d = EventDraft::new(
+                    claimed,
+                    "auth.login_failed",
+                    "user",
+                    Some(clip(username, 128)),
+                );
+                d.new_value = Some(serde_json::json!({
+                    "failed_attempts_in_window": failures + 1,
+                }));
+                d.request = request;
+                self.record_if_tenant(tenant, d).await?;
                 return Err(StoreError::InvalidCredentials);
             }
         };
@@ -411,8 +517,22 @@ impl Store {
         let token = credentials::new_token();
         let now = Utc::now();
         let expires_at = now + chrono_dur(policy.absolute);
+        let session_id = Uuid::new_v4();
+        let slug = Slug::parse(tenant)?;
+        // The event first (tenant transaction left open), then the session, then the event
+        // commits: a session whose event failed is never handed out.
+        let ttx = self.begin_tenant(&slug).await?;
+        let mut d = EventDraft::new(
+            Actor::user(user.id.to_string(), user.username.clone(), user.display_name.clone()),
+            "auth.login",
+            "session",
+            Some(session_id.to_string()),
+        );
+        d.new_value = Some(serde_json::json!({ "expires_at": audit::format_time(expires_at) }));
+        d.request = request;
+        self.record(&ttx, &slug, d).await?;
         sessions::ActiveModel {
-            id: Set(Uuid::new_v4()),
+            id: Set(session_id),
             token_hash: Set(token_hash(&token)),
             user_id: Set(user.id),
             tenant_id: Set(user.tenant_id),
@@ -423,6 +543,7 @@ impl Store {
         }
         .insert(self.control())
         .await?;
+        ttx.commit().await?;
         let roles = self.roles_of(user.id).await?;
         Ok(LoginOutcome {
             token,
@@ -499,8 +620,19 @@ impl Store {
         Ok(principal)
     }
 
-    /// Revoke a session (logout).
-    pub async fn revoke_session(&self, session_id: Uuid) -> Result<(), StoreError> {
+    /// Log out: revoke the caller's session, recorded as `auth.logout`.
+    pub async fn logout(&self, who: &Principal, request: RequestContext) -> Result<(), StoreError> {
+        let by = By::principal(who, request);
+        let d = by.draft("auth.logout", "session", Some(who.session_id.to_string()));
+        let ttx = self.begin_tenant(&who.tenant).await?;
+        self.record(&ttx, &who.tenant, d).await?;
+        self.revoke_session(who.session_id).await?;
+        ttx.commit().await?;
+        Ok(())
+    }
+
+    /// Revoke a session.
+    async fn revoke_session(&self, session_id: Uuid) -> Result<(), StoreError> {
         sessions::Entity::update_many()
             .col_expr(
                 sessions::Column::RevokedAt,
@@ -532,6 +664,16 @@ impl Store {
     pub fn is_postgres(&self) -> bool {
         self.control().get_database_backend() == sea_orm::DatabaseBackend::Postgres
     }
+}
+
+/// A user as the audit trail records it (never the password hash).
+fn user_json(u: &UserInfo) -> serde_json::Value {
+    serde_json::json!({
+        "username": u.username,
+        "display_name": u.display_name,
+        "roles": u.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        "active": u.active,
+    })
 }
 
 fn user_info(u: users::Model, roles: Vec<Role>) -> UserInfo {

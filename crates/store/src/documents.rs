@@ -195,3 +195,29 @@ pub async fn versions(
         .await?;
     Ok(Some(vs.iter().map(VersionInfo::from).collect()))
 }
+
+/// One version of a document (with its structure); `None` if either does not exist.
+pub async fn get_version(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    version: i32,
+) -> Result<Option<Version>, StoreError> {
+    Ok(document_versions::Entity::find()
+        .filter(document_versions::Column::DocumentId.eq(id))
+        .filter(document_versions::Column::Version.eq(version))
+        .one(txn)
+        .await?)
+}
+
+/// The SHA-256 of a version's content as a signature binds it: document id, version number,
+/// file name, the original bytes' SHA-256 and the SHA-256 of the ingested structure. Any
+/// change to any of them, or a signature copied to another version, no longer matches.
+pub fn version_record_sha256(v: &Version) -> String {
+    use sha2::{Digest, Sha256};
+    let structure = hex::encode(Sha256::digest(v.structure.as_bytes()));
+    let text = format!(
+        "dualcheck.document_version.v1\n{}\n{}\n{}\n{}\n{}",
+        v.document_id, v.version, v.filename, v.blob_sha256, structure
+    );
+    hex::encode(Sha256::digest(text.as_bytes()))
+}

@@ -41,6 +41,9 @@ pub enum StoreError {
     #[error("too many failed logins; the account is locked for up to 15 minutes")]
     LockedOut,
 
+    #[error("signature refused: wrong password (failed attempts count toward the lockout)")]
+    SignatureRefused,
+
     #[error("missing, invalid, expired or revoked token; log in again")]
     Unauthenticated,
 
@@ -84,6 +87,7 @@ impl StoreError {
             StoreError::InvalidCredentials => "invalid_credentials",
             StoreError::LockedOut => "locked_out",
             StoreError::Unauthenticated => "unauthenticated",
+            StoreError::SignatureRefused => "signature_refused",
             StoreError::CorruptBlob(_) => "corrupt_blob",
             StoreError::Io { .. } => "io",
             StoreError::Database(_) => "database",

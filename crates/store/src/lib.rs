@@ -14,18 +14,25 @@
 //!   stored only as their SHA-256). They live here, not in `api`, so the CLI and the server
 //!   share one implementation;
 //! - accounts and sessions ([`Store::login`], [`Store::authenticate`]) with lockout after
-//!   five failed attempts in fifteen minutes, and documents ([`documents`]).
+//!   five failed attempts in fifteen minutes, and documents ([`documents`]);
+//! - the audit trail of each tenant ([`audit_log`]): events appended in the transaction of
+//!   the change they record, signed checkpoints, queries, verification; and electronic
+//!   signatures ([`signatures`]).
 
 mod accounts;
 mod admin;
+pub mod audit_log;
 mod blobstore;
 pub mod credentials;
 pub mod documents;
 pub mod entities;
 mod error;
 mod names;
+pub mod signatures;
 mod store;
 
+pub use audit::{Actor, RequestContext};
+pub use audit_log::{AuditFilter, AuditSigner, By};
 pub use accounts::{LoginOutcome, NewUser, Principal, SessionPolicy, UserInfo, UserPatch};
 pub use blobstore::BlobStore;
 pub use error::StoreError;

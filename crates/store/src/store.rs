@@ -67,6 +67,8 @@ struct Inner {
     tenants: RwLock<HashMap<String, DatabaseConnection>>,
     /// Recently validated sessions (see [`crate::accounts`]).
     pub(crate) sessions: crate::accounts::SessionCache,
+    /// Signs audit checkpoints (installed at start-up).
+    audit_signer: RwLock<Option<crate::audit_log::AuditSigner>>,
 }
 
 type TxFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'c>>;
@@ -110,6 +112,7 @@ impl Store {
                 config,
                 tenants: RwLock::new(HashMap::new()),
                 sessions: Default::default(),
+                audit_signer: RwLock::new(None),
             }),
         })
     }
@@ -120,6 +123,19 @@ impl Store {
 
     pub fn data_dir(&self) -> &Path {
         &self.inner.config.data_dir
+    }
+
+    pub(crate) fn audit_signer_slot(&self) -> &RwLock<Option<crate::audit_log::AuditSigner>> {
+        &self.inner.audit_signer
+    }
+
+    /// Begin a transaction on the tenant's data (see [`Store::tenant_tx`]); the caller
+    /// commits it. Used where a tenant change must commit together with a control-plane one.
+    pub async fn begin_tenant(&self, slug: &Slug) -> Result<DatabaseTransaction, StoreError> {
+        match self.inner.backend {
+            Backend::Sqlite => Ok(self.sqlite_tenant(slug, false).await?.begin().await?),
+            Backend::Postgres => self.begin_pg_tenant(slug).await,
+        }
     }
 
     pub(crate) fn session_cache(&self) -> &crate::accounts::SessionCache {
@@ -228,8 +244,13 @@ impl Store {
     }
 
     /// Create a tenant: its control-plane row, its database (file or schema), migrated, and
-    /// its blob folder.
-    pub async fn create_tenant(&self, slug: &str, name: &str) -> Result<TenantInfo, StoreError> {
+    /// its blob folder. The first event of its trail records the creation.
+    pub async fn create_tenant(
+        &self,
+        slug: &str,
+        name: &str,
+        by: &crate::By,
+    ) -> Result<TenantInfo, StoreError> {
         let slug = Slug::parse(slug)?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 200 {
@@ -242,8 +263,13 @@ impl Store {
         }
         self.migrate_tenant(&slug).await?;
         let now = chrono::Utc::now();
+        let id = uuid::Uuid::new_v4();
+        let mut d = by.draft("tenant.create", "tenant", Some(id.to_string()));
+        d.new_value = Some(serde_json::json!({ "slug": slug.as_str(), "name": name }));
+        let ttx = self.begin_tenant(&slug).await?;
+        self.record(&ttx, &slug, d).await?;
         let row = tenants::ActiveModel {
-            id: Set(uuid::Uuid::new_v4()),
+            id: Set(id),
             slug: Set(slug.to_string()),
             name: Set(name.to_owned()),
             created_at: Set(now),
@@ -256,6 +282,7 @@ impl Store {
             }
             _ => StoreError::from(e),
         })?;
+        ttx.commit().await?;
         Ok(tenant_info(row))
     }
 
@@ -287,10 +314,7 @@ impl Store {
         T: Send,
         F: for<'c> FnOnce(&'c DatabaseTransaction) -> TxFuture<'c, T> + Send,
     {
-        let txn = match self.inner.backend {
-            Backend::Sqlite => self.sqlite_tenant(slug, false).await?.begin().await?,
-            Backend::Postgres => self.begin_pg_tenant(slug).await?,
-        };
+        let txn = self.begin_tenant(slug).await?;
         match f(&txn).await {
             Ok(v) => {
                 txn.commit().await?;

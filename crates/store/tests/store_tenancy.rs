@@ -64,14 +64,14 @@ fn new_version(by: uuid::Uuid) -> NewVersion {
 }
 
 async fn isolation(s: &Store) {
-    s.create_tenant("alpha", "Alpha").await.unwrap();
-    s.create_tenant("beta", "Beta").await.unwrap();
+    s.create_tenant("alpha", "Alpha", &store::By::system()).await.unwrap();
+    s.create_tenant("beta", "Beta", &store::By::system()).await.unwrap();
     assert!(matches!(
-        s.create_tenant("alpha", "again").await,
+        s.create_tenant("alpha", "again", &store::By::system()).await,
         Err(StoreError::TenantExists(_))
     ));
     assert!(matches!(
-        s.create_tenant("x\"; drop", "bad").await,
+        s.create_tenant("x\"; drop", "bad", &store::By::system()).await,
         Err(StoreError::InvalidSlug(_))
     ));
     let a = Slug::parse("alpha").unwrap();
@@ -132,7 +132,7 @@ async fn isolation(s: &Store) {
 }
 
 async fn accounts(s: &Store) {
-    s.create_tenant("acme", "Acme").await.unwrap();
+    s.create_tenant("acme", "Acme", &store::By::system()).await.unwrap();
     let t = Slug::parse("acme").unwrap();
     let weak = s
         .create_user(
@@ -143,6 +143,7 @@ async fn accounts(s: &Store) {
                 password: "short".into(),
                 roles: vec![Role::Writer],
             },
+            &store::By::system(),
         )
         .await;
     assert!(matches!(weak, Err(StoreError::WeakPassword(_))));
@@ -154,33 +155,79 @@ async fn accounts(s: &Store) {
             password: "a long enough passphrase".into(),
             roles: vec![Role::Writer, Role::Qa],
         },
+        &store::By::system(),
     )
     .await
     .unwrap();
     let p = SessionPolicy::default();
     let out = s
-        .login("acme", "alice", "a long enough passphrase", p)
+        .login("acme", "alice", "a long enough passphrase", p, Default::default())
         .await
         .unwrap();
     let who = s.authenticate(&out.token, p).await.unwrap();
     assert_eq!(who.tenant.as_str(), "acme");
     assert_eq!(who.roles, vec![Role::Writer, Role::Qa]);
-    s.revoke_session(who.session_id).await.unwrap();
+    // An electronic signature asks for the password again; a wrong one is refused and
+    // counts toward the lockout.
+    let sign = |password: &str| store::signatures::SignRequest {
+        record_type: "document_version".into(),
+        record_id: "doc/v1".into(),
+        record_sha256: "ab".repeat(32),
+        meaning: "authored".into(),
+        password: password.into(),
+        request: Default::default(),
+    };
+    let sig = s.sign(&who, sign("a long enough passphrase")).await.unwrap();
+    assert_eq!(sig.signer_printed_name, "Alice");
+    assert!(sig.manifestation.contains("Alice (alice), authored, "));
+    assert!(matches!(
+        s.sign(&who, sign("not the password at all")).await,
+        Err(StoreError::SignatureRefused)
+    ));
+    s.logout(&who, Default::default()).await.unwrap();
     assert!(matches!(
         s.authenticate(&out.token, p).await,
         Err(StoreError::Unauthenticated)
     ));
-    for _ in 0..5 {
+    for _ in 0..4 {
         assert!(matches!(
-            s.login("acme", "alice", "wrong password here", p).await,
+            s.login("acme", "alice", "wrong password here", p, Default::default()).await,
             Err(StoreError::InvalidCredentials)
         ));
     }
     assert!(matches!(
-        s.login("acme", "alice", "a long enough passphrase", p)
+        s.login("acme", "alice", "a long enough passphrase", p, Default::default())
             .await,
         Err(StoreError::LockedOut)
     ));
+    // Every step is in the tenant's trail, in order, and no password is.
+    let (events, _) = s.audit_all(&t).await.unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "tenant.create",
+            "user.create",
+            "auth.login",
+            "signature.sign",
+            "signature.refused",
+            "auth.logout",
+            "auth.login_failed",
+            "auth.login_failed",
+            "auth.login_failed",
+            "auth.login_failed",
+            "auth.lockout",
+        ]
+    );
+    assert_eq!(events[10].new_value.as_ref().unwrap()["alert"], true);
+    assert_eq!(events[3].seq, sig.audit_seq);
+    assert_eq!(events[6].actor.user_id.as_deref(), Some(who.user_id.to_string().as_str()));
+    let dump = serde_json::to_string(&events).unwrap();
+    for secret in ["a long enough passphrase", "wrong password here", "not the password", "$argon2"] {
+        assert!(!dump.contains(secret), "the trail holds {secret:?}");
+    }
+    let key = audit::SigningKey::from_seed([1u8; 32]);
+    assert!(s.audit_verify(&t, &key.verifying_key(), &[]).await.unwrap().ok);
 }
 
 #[tokio::test]

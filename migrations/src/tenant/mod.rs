@@ -1,2 +1,3 @@
 //! Per-tenant migrations, one file each.
 pub mod m0001_documents;
+pub mod m0002_audit;

@@ -1,5 +1,6 @@
 //! Command-line interface: one subcommand per file.
 
+mod audit;
 mod check;
 mod crosscheck;
 mod ingest;
@@ -47,6 +48,8 @@ pub enum Command {
     Tenant(tenant::TenantArgs),
     /// Add users.
     User(user::UserArgs),
+    /// Verify or export a tenant's audit trail.
+    Audit(audit::AuditArgs),
 }
 
 /// Parse the command line, run it, and turn the outcome into an exit code. Errors are
@@ -64,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Migrate(args) => migrate::run(args),
         Command::Tenant(args) => tenant::run(args),
         Command::User(args) => user::run(args),
+        Command::Audit(args) => audit::run(args),
     };
     match result {
         Ok(code) => code,
@@ -72,4 +76,26 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The operator running an administrative command, as the audit trail records them: the OS
+/// account (`USER`/`LOGNAME`), marked as the command line.
+pub(crate) fn operator() -> store::By {
+    let who = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    store::By::cli(&who)
+}
+
+/// Open and migrate the store for an administrative command, with the installation's
+/// checkpoint key (created here if this is the installation's first command).
+pub(crate) async fn open_store(settings: &crate::Settings) -> anyhow::Result<store::Store> {
+    let store = store::Store::open(settings.store_config()).await?;
+    store.migrate().await?;
+    let key = audit::SigningKey::load_or_create(&settings.audit_key_path())?;
+    store.set_audit_signer(store::AuditSigner {
+        key: std::sync::Arc::new(key),
+        every_events: settings.audit_checkpoint_events,
+    });
+    Ok(store)
 }

@@ -31,11 +31,10 @@ pub enum TenantCommand {
 pub fn run(args: TenantArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(args.config.as_deref())?;
     super::serve::runtime()?.block_on(async move {
-        let store = store::Store::open(settings.store_config()).await?;
-        store.migrate().await?;
+        let store = super::open_store(&settings).await?;
         match args.command {
             TenantCommand::Create { slug, name } => {
-                let t = store.create_tenant(&slug, &name).await?;
+                let t = store.create_tenant(&slug, &name, &super::operator()).await?;
                 println!("created tenant {} ({}) id {}", t.slug, t.name, t.id);
             }
             TenantCommand::List => {

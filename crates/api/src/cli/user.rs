@@ -55,8 +55,7 @@ pub fn run(args: UserArgs) -> anyhow::Result<ExitCode> {
         .context("cannot read the password from stdin")?;
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
     super::serve::runtime()?.block_on(async move {
-        let store = store::Store::open(settings.store_config()).await?;
-        store.migrate().await?;
+        let store = super::open_store(&settings).await?;
         let u = store
             .create_user(
                 &slug,
@@ -66,6 +65,7 @@ pub fn run(args: UserArgs) -> anyhow::Result<ExitCode> {
                     password,
                     roles,
                 },
+                &super::operator(),
             )
             .await?;
         let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();

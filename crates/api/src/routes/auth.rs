@@ -1,6 +1,7 @@
 //! Login, logout and the current user.
 
 use crate::auth::{AnyRole, Guard};
+use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::routes::users::UserView;
 use crate::state::AppState;
@@ -43,6 +44,7 @@ pub struct MeResponse {
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
+    ctx: Ctx,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
@@ -53,6 +55,7 @@ pub async fn login(
             &b.username,
             &b.password,
             state.settings.session_policy(),
+            ctx.0,
         )
         .await;
     let m = &state.metrics;
@@ -78,8 +81,9 @@ pub async fn login(
 pub async fn logout(
     state: web::Data<AppState>,
     who: Guard<AnyRole>,
+    ctx: Ctx,
 ) -> Result<HttpResponse, ApiError> {
-    state.store.revoke_session(who.session_id).await?;
+    state.store.logout(&who, ctx.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,6 +1,7 @@
 //! Documents: upload (multipart `file`), list, read, original bytes, versions.
 
 use crate::auth::{AnyRole, CanUpload, Guard};
+use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_multipart::Multipart;
@@ -10,6 +11,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::sync::atomic::Ordering;
+use store::By;
 use store::documents::{self, NewVersion, VersionInfo};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -236,6 +238,18 @@ async fn ingest_and_store(
     })
 }
 
+/// What the trail records of a stored version.
+fn version_value(v: &documents::Version, title: &str) -> serde_json::Value {
+    serde_json::json!({
+        "title": title,
+        "version": v.version,
+        "filename": v.filename,
+        "format": v.format,
+        "sha256": v.blob_sha256,
+        "size_bytes": v.size_bytes,
+    })
+}
+
 fn detail(d: documents::Document, v: documents::Version) -> Result<DocumentDetail, ApiError> {
     let version = VersionView::from(VersionInfo::from(&v));
     let structure = RawValue::from_string(v.structure)
@@ -262,15 +276,25 @@ fn detail(d: documents::Document, v: documents::Version) -> Result<DocumentDetai
 pub async fn upload(
     state: web::Data<AppState>,
     who: Guard<CanUpload>,
+    ctx: Ctx,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let up = read_upload(&req, payload, state.settings.max_upload_bytes).await?;
     let new = ingest_and_store(&state, &who, up).await?;
+    let by = By::principal(&who, ctx.0);
+    let (st, slug) = (state.store.clone(), who.tenant.clone());
     let (d, v) = state
         .store
         .tenant_tx(&who.tenant, move |txn| {
-            Box::pin(async move { documents::create(txn, new).await })
+            Box::pin(async move {
+                store::audit_log::lock_head(txn).await?;
+                let (d, v) = documents::create(txn, new).await?;
+                let mut e = by.draft("document.upload", "document", Some(d.id.to_string()));
+                e.new_value = Some(version_value(&v, &d.title));
+                st.record(txn, &slug, e).await?;
+                Ok((d, v))
+            })
         })
         .await?;
     state.metrics.uploads.fetch_add(1, Ordering::Relaxed);
@@ -294,6 +318,7 @@ pub async fn upload(
 pub async fn add_version(
     state: web::Data<AppState>,
     who: Guard<CanUpload>,
+    ctx: Ctx,
     path: web::Path<Uuid>,
     req: HttpRequest,
     payload: web::Payload,
@@ -310,10 +335,20 @@ pub async fn add_version(
     }
     let up = read_upload(&req, payload, state.settings.max_upload_bytes).await?;
     let new = ingest_and_store(&state, &who, up).await?;
+    let by = By::principal(&who, ctx.0);
+    let (st, slug) = (state.store.clone(), who.tenant.clone());
     let (d, v) = state
         .store
         .tenant_tx(&who.tenant, move |txn| {
-            Box::pin(async move { documents::add_version(txn, id, new).await })
+            Box::pin(async move {
+                store::audit_log::lock_head(txn).await?;
+                let (d, v) = documents::add_version(txn, id, new).await?;
+                let mut e = by.draft("document.version", "document", Some(d.id.to_string()));
+                e.old_value = Some(serde_json::json!({ "current_version": v.version - 1 }));
+                e.new_value = Some(version_value(&v, &d.title));
+                st.record(txn, &slug, e).await?;
+                Ok((d, v))
+            })
         })
         .await?;
     state.metrics.uploads.fetch_add(1, Ordering::Relaxed);
@@ -380,6 +415,7 @@ pub async fn get(
 pub async fn original(
     state: web::Data<AppState>,
     who: Guard<AnyRole>,
+    ctx: Ctx,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
@@ -395,6 +431,9 @@ pub async fn original(
     let bytes = web::block(move || blobs.get(&sha))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let mut e = By::principal(&who, ctx.0).draft("document.download", "document", Some(id.to_string()));
+    e.new_value = Some(serde_json::json!({ "version": v.version, "sha256": v.blob_sha256 }));
+    state.store.record_now(&who.tenant, e).await?;
     let media = match v.format.as_str() {
         "pdf" => ingest::Format::Pdf.media_type(),
         "docx" => ingest::Format::Docx.media_type(),

@@ -1,9 +1,11 @@
 //! HTTP routes, one file per resource.
 
+pub mod audit;
 pub mod auth;
 pub mod documents;
 pub mod health;
 pub mod openapi;
+pub mod signatures;
 pub mod users;
 
 use actix_web::web;
@@ -27,6 +29,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(documents::get)
                 .service(documents::original)
                 .service(documents::versions)
-                .service(documents::add_version),
+                .service(documents::add_version)
+                .service(signatures::sign)
+                .service(signatures::list)
+                .service(audit::query)
+                .service(audit::verify)
+                .service(audit::export),
         );
 }

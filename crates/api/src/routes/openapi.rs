@@ -23,6 +23,11 @@ use utoipa::{Modify, OpenApi};
         super::documents::get,
         super::documents::original,
         super::documents::versions,
+        super::signatures::sign,
+        super::signatures::list,
+        super::audit::query,
+        super::audit::verify,
+        super::audit::export,
         openapi_json,
     ),
     modifiers(&BearerAuth)

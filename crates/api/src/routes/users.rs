@@ -1,7 +1,9 @@
 //! User management within the caller's tenant (admin only).
 
 use crate::auth::{CanManageUsers, Guard};
+use crate::context::Ctx;
 use crate::error::ApiError;
+use store::By;
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, patch as patch_route, post, web};
 use serde::{Deserialize, Serialize};
@@ -68,6 +70,7 @@ fn parse_roles(roles: &[String]) -> Result<Vec<Role>, ApiError> {
 pub async fn create(
     state: web::Data<AppState>,
     who: Guard<CanManageUsers>,
+    ctx: Ctx,
     body: web::Json<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
@@ -82,6 +85,7 @@ pub async fn create(
                 password: b.password,
                 roles,
             },
+            &By::principal(&who, ctx.0),
         )
         .await?;
     Ok(HttpResponse::Created().json(UserView::from(user)))
@@ -119,6 +123,7 @@ pub async fn list(
 pub async fn patch(
     state: web::Data<AppState>,
     who: Guard<CanManageUsers>,
+    ctx: Ctx,
     path: web::Path<uuid::Uuid>,
     body: web::Json<PatchUser>,
 ) -> Result<HttpResponse, ApiError> {
@@ -127,6 +132,7 @@ pub async fn patch(
     let user = state
         .store
         .update_user(
+            &who.tenant,
             who.tenant_id,
             path.into_inner(),
             UserPatch {
@@ -134,6 +140,7 @@ pub async fn patch(
                 active: b.active,
                 display_name: b.display_name,
             },
+            &By::principal(&who, ctx.0),
         )
         .await?;
     Ok(HttpResponse::Ok().json(UserView::from(user)))
