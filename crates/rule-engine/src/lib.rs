@@ -51,4 +51,5 @@ pub const FACTS: &[&str] = &[
     "claim",
     "group",
     "length",
+    "temporal",
 ];
