@@ -19,8 +19,12 @@ async fn body(res: reqwest::Response, status: u16) -> Value {
 
 async fn upload(s: &TestServer, token: &str) -> String {
     let v = body(
-        s.upload(token, "protocol.pdf", text_pdf(&["1 Introduction", "Patients received 10 mg daily."]))
-            .await,
+        s.upload(
+            token,
+            "protocol.pdf",
+            text_pdf(&["1 Introduction", "Patients received 10 mg daily."]),
+        )
+        .await,
         201,
     )
     .await;
@@ -28,8 +32,11 @@ async fn upload(s: &TestServer, token: &str) -> String {
 }
 
 async fn new_version(s: &TestServer, token: &str, id: &str) {
-    let part = reqwest::multipart::Part::bytes(text_pdf(&["1 Introduction", "Patients received 20 mg daily."]))
-        .file_name("protocol-v2.pdf");
+    let part = reqwest::multipart::Part::bytes(text_pdf(&[
+        "1 Introduction",
+        "Patients received 20 mg daily.",
+    ]))
+    .file_name("protocol-v2.pdf");
     let res = s
         .client
         .post(s.url(&format!("/api/v1/documents/{id}/versions")))
@@ -61,10 +68,24 @@ async fn trail_and_exports(s: &TestServer) {
     body(s.get(&writer, "/api/v1/audit").await, 403).await;
     body(s.get(&manager, "/api/v1/audit").await, 200).await;
 
-    let v = body(s.get(&auditor, &format!("/api/v1/audit?entity_type=document&entity_id={id}")).await, 200).await;
+    let v = body(
+        s.get(
+            &auditor,
+            &format!("/api/v1/audit?entity_type=document&entity_id={id}"),
+        )
+        .await,
+        200,
+    )
+    .await;
     let items = v["items"].as_array().unwrap();
-    let actions: Vec<&str> = items.iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["document.upload", "document.version", "document.download"]);
+    let actions: Vec<&str> = items
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["document.upload", "document.version", "document.download"]
+    );
     for e in items {
         assert_eq!(e["actor"]["username"], "wendy");
         assert_eq!(e["request"]["client_ip"], "127.0.0.1");
@@ -77,12 +98,24 @@ async fn trail_and_exports(s: &TestServer) {
     assert_eq!(items[0]["new_value"]["filename"], "protocol.pdf");
 
     // Filters and keyset pagination.
-    let v = body(s.get(&auditor, "/api/v1/audit?action=auth.login").await, 200).await;
+    let v = body(
+        s.get(&auditor, "/api/v1/audit?action=auth.login").await,
+        200,
+    )
+    .await;
     assert_eq!(v["items"].as_array().unwrap().len(), 3);
     let mut seen = Vec::new();
     let mut after = 0;
     loop {
-        let v = body(s.get(&auditor, &format!("/api/v1/audit?limit=2&after_seq={after}")).await, 200).await;
+        let v = body(
+            s.get(
+                &auditor,
+                &format!("/api/v1/audit?limit=2&after_seq={after}"),
+            )
+            .await,
+            200,
+        )
+        .await;
         for e in v["items"].as_array().unwrap() {
             seen.push(e["seq"].as_i64().unwrap());
         }
@@ -92,7 +125,15 @@ async fn trail_and_exports(s: &TestServer) {
         }
     }
     assert_eq!(seen, (1..=seen.len() as i64).collect::<Vec<_>>(), "gapless");
-    let v = body(s.get(&auditor, "/api/v1/audit?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z").await, 200).await;
+    let v = body(
+        s.get(
+            &auditor,
+            "/api/v1/audit?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z",
+        )
+        .await,
+        200,
+    )
+    .await;
     assert!(v["items"].as_array().unwrap().is_empty());
     body(s.get(&auditor, "/api/v1/audit?from=yesterday").await, 400).await;
     body(s.get(&auditor, "/api/v1/audit?limit=0").await, 400).await;
@@ -108,34 +149,83 @@ async fn trail_and_exports(s: &TestServer) {
     let res = s.get(&auditor, "/api/v1/audit/export?format=jsonl").await;
     assert_eq!(res.headers()["content-type"], "application/x-ndjson");
     let text = res.text().await.unwrap();
-    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let exported: Vec<&Value> = lines.iter().filter(|l| l.get("action").is_some()).collect();
     assert_eq!(exported.len(), seen.len() + 1);
     assert_eq!(exported.last().unwrap()["action"], "audit.export");
-    let csv = s.get(&auditor, "/api/v1/audit/export?format=csv").await.text().await.unwrap();
+    let csv = s
+        .get(&auditor, "/api/v1/audit/export?format=csv")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(csv.lines().next().unwrap().contains("actor_user_id"));
-    assert_eq!(csv.lines().filter(|l| l.contains("document.upload")).count(), 1);
-    let html = s.get(&manager, "/api/v1/audit/export?format=html").await.text().await.unwrap();
-    assert!(html.contains("verified:"), "the human-readable export states the verification");
+    assert_eq!(
+        csv.lines()
+            .filter(|l| l.contains("document.upload"))
+            .count(),
+        1
+    );
+    let html = s
+        .get(&manager, "/api/v1/audit/export?format=html")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("verified:"),
+        "the human-readable export states the verification"
+    );
     assert!(html.contains("document.version"));
-    body(s.get(&auditor, "/api/v1/audit/export?format=xml").await, 400).await;
+    body(
+        s.get(&auditor, "/api/v1/audit/export?format=xml").await,
+        400,
+    )
+    .await;
     // No secrets in the trail.
     assert!(!text.contains("has a long passphrase"));
 
     // The application's own connection cannot alter it.
     let slug = Slug::parse("acme").unwrap();
-    assert!(s.store.tenant_execute(&slug, "UPDATE audit_events SET reason = 'x'").await.is_err());
-    assert!(s.store.tenant_execute(&slug, "DELETE FROM audit_events").await.is_err());
+    assert!(
+        s.store
+            .tenant_execute(&slug, "UPDATE audit_events SET reason = 'x'")
+            .await
+            .is_err()
+    );
+    assert!(
+        s.store
+            .tenant_execute(&slug, "DELETE FROM audit_events")
+            .await
+            .is_err()
+    );
 
     // Another tenant's trail is not visible.
     let other = s.token("beta", "otto", &[Role::Auditor]).await;
-    let v = body(s.get(&other, &format!("/api/v1/audit?entity_id={id}")).await, 200).await;
+    let v = body(
+        s.get(&other, &format!("/api/v1/audit?entity_id={id}"))
+            .await,
+        200,
+    )
+    .await;
     assert!(v["items"].as_array().unwrap().is_empty());
 }
 
-async fn sign(s: &TestServer, token: &str, id: &str, version: i32, password: &str, meaning: &str) -> reqwest::Response {
+async fn sign(
+    s: &TestServer,
+    token: &str,
+    id: &str,
+    version: i32,
+    password: &str,
+    meaning: &str,
+) -> reqwest::Response {
     s.client
-        .post(s.url(&format!("/api/v1/documents/{id}/versions/{version}/signatures")))
+        .post(s.url(&format!(
+            "/api/v1/documents/{id}/versions/{version}/signatures"
+        )))
         .bearer_auth(token)
         .json(&json!({"password": password, "meaning": meaning}))
         .send()
@@ -156,18 +246,47 @@ async fn signatures(s: &TestServer) {
     assert_eq!(v["signer_printed_name"], "wendy");
     assert_eq!(v["meaning"], "authored");
     assert!(v["signed_at"].as_str().unwrap().ends_with("+00:00"));
-    assert!(v["manifestation"].as_str().unwrap().starts_with("wendy (wendy), authored, "));
+    assert!(
+        v["manifestation"]
+            .as_str()
+            .unwrap()
+            .starts_with("wendy (wendy), authored, ")
+    );
     let sig_id = v["id"].as_str().unwrap().to_owned();
-    let v = body(sign(s, &qa, &id, 1, "quinn has a long passphrase", "approved").await, 201).await;
+    let v = body(
+        sign(s, &qa, &id, 1, "quinn has a long passphrase", "approved").await,
+        201,
+    )
+    .await;
     assert_eq!(v["valid"], true);
 
     // A role may only sign the meanings it holds; unknown meanings and records are refused.
     body(sign(s, &writer, &id, 1, wpw, "approved").await, 403).await;
-    body(sign(s, &auditor, &id, 1, "audrey has a long passphrase", "reviewed").await, 403).await;
+    body(
+        sign(
+            s,
+            &auditor,
+            &id,
+            1,
+            "audrey has a long passphrase",
+            "reviewed",
+        )
+        .await,
+        403,
+    )
+    .await;
     body(sign(s, &writer, &id, 1, wpw, "liked").await, 400).await;
     body(sign(s, &writer, &id, 9, wpw, "authored").await, 404).await;
 
-    let v = body(s.get(&auditor, &format!("/api/v1/documents/{id}/versions/1/signatures")).await, 200).await;
+    let v = body(
+        s.get(
+            &auditor,
+            &format!("/api/v1/documents/{id}/versions/1/signatures"),
+        )
+        .await,
+        200,
+    )
+    .await;
     let list = v.as_array().unwrap();
     assert_eq!(list.len(), 2);
     assert!(list.iter().all(|x| x["valid"] == true));
@@ -185,12 +304,24 @@ async fn signatures(s: &TestServer) {
         )
         .await
         .unwrap();
-    let v = body(s.get(&writer, &format!("/api/v1/documents/{id}/versions/2/signatures")).await, 200).await;
+    let v = body(
+        s.get(
+            &writer,
+            &format!("/api/v1/documents/{id}/versions/2/signatures"),
+        )
+        .await,
+        200,
+    )
+    .await;
     assert_eq!(v[0]["id"], "replayed");
     assert_eq!(v[0]["valid"], false);
 
     // The signature is an audit event holding the record hash.
-    let v = body(s.get(&auditor, "/api/v1/audit?action=signature.sign").await, 200).await;
+    let v = body(
+        s.get(&auditor, "/api/v1/audit?action=signature.sign").await,
+        200,
+    )
+    .await;
     let items = v["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     assert_eq!(items[0]["entity_id"], format!("{id}/v1"));
@@ -198,14 +329,27 @@ async fn signatures(s: &TestServer) {
 
     // Wrong passwords are refused, recorded and counted: the fifth locks the account.
     for _ in 0..5 {
-        let p = body(sign(s, &writer, &id, 2, "not my password at all", "authored").await, 403).await;
+        let p = body(
+            sign(s, &writer, &id, 2, "not my password at all", "authored").await,
+            403,
+        )
+        .await;
         assert_eq!(p["type"], "urn:dualcheck:problem:signature_refused", "{p}");
     }
     body(sign(s, &writer, &id, 2, wpw, "authored").await, 429).await;
     body(s.login_raw("acme", "wendy", wpw).await, 429).await;
-    let v = body(s.get(&auditor, "/api/v1/audit?action=signature.refused").await, 200).await;
+    let v = body(
+        s.get(&auditor, "/api/v1/audit?action=signature.refused")
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(v["items"].as_array().unwrap().len(), 5);
-    let v = body(s.get(&auditor, "/api/v1/audit?action=auth.lockout").await, 200).await;
+    let v = body(
+        s.get(&auditor, "/api/v1/audit?action=auth.lockout").await,
+        200,
+    )
+    .await;
     assert_eq!(v["items"][0]["new_value"]["alert"], true);
     let v = body(s.get(&auditor, "/api/v1/audit/verify").await, 200).await;
     assert_eq!(v["ok"], true, "{v}");

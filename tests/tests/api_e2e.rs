@@ -512,7 +512,13 @@ async fn bad_input(s: &TestServer) {
         "a",
         "tenant-x",
     ] {
-        assert!(s.store.create_tenant(bad, "x", &store::By::system()).await.is_err(), "{bad}");
+        assert!(
+            s.store
+                .create_tenant(bad, "x", &store::By::system())
+                .await
+                .is_err(),
+            "{bad}"
+        );
     }
     // Still healthy, and the tables are intact.
     assert_eq!(

@@ -186,7 +186,10 @@ fn audit_verify_and_export_from_the_command_line() {
     let out = run(&data, &["tenant", "create", "acme", "--name", "Acme"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let key = data.join("audit-signing.key");
-    assert!(key.is_file(), "the installation key is created on first use");
+    assert!(
+        key.is_file(),
+        "the installation key is created on first use"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -196,7 +199,13 @@ fn audit_verify_and_export_from_the_command_line() {
     let out = run(
         &data,
         &[
-            "user", "add", "--tenant", "acme", "wendy", "--role", "writer",
+            "user",
+            "add",
+            "--tenant",
+            "acme",
+            "wendy",
+            "--role",
+            "writer",
             "--password-stdin",
         ],
         Some("wendy has a long passphrase\n"),
@@ -205,12 +214,23 @@ fn audit_verify_and_export_from_the_command_line() {
 
     let out = run(&data, &["audit", "verify", "--tenant", "acme"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).starts_with("ok: tenant acme, 2 events"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).starts_with("ok: tenant acme, 2 events"),
+        "{}",
+        text(&out.stdout)
+    );
 
     let export = dir.path().join("trail.jsonl");
     let out = run(
         &data,
-        &["audit", "export", "--tenant", "acme", "--out", export.to_str().unwrap()],
+        &[
+            "audit",
+            "export",
+            "--tenant",
+            "acme",
+            "--out",
+            export.to_str().unwrap(),
+        ],
         None,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -222,10 +242,22 @@ fn audit_verify_and_export_from_the_command_line() {
         .collect();
     assert_eq!(actions, ["tenant.create", "user.create", "audit.export"]);
     assert!(!lines.contains("wendy has a long passphrase"));
-    let out = run(&data, &["audit", "export", "--tenant", "acme", "--format", "html"], None);
+    let out = run(
+        &data,
+        &["audit", "export", "--tenant", "acme", "--format", "html"],
+        None,
+    );
     assert!(out.status.success());
-    assert!(text(&out.stdout).contains("verified: 4 events"), "{}", text(&out.stdout));
-    let out = run(&data, &["audit", "export", "--tenant", "acme", "--format", "pdf"], None);
+    assert!(
+        text(&out.stdout).contains("verified: 4 events"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(
+        &data,
+        &["audit", "export", "--tenant", "acme", "--format", "pdf"],
+        None,
+    );
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("use jsonl, csv or html"));
 

@@ -64,7 +64,9 @@ pub async fn build(settings: Settings) -> Result<Running, ServeError> {
         Some(dir) => rule_engine::RuleSet::load_dir(dir)?,
         None => rule_engine::RuleSet::builtin(),
     };
-    let key = Arc::new(audit::SigningKey::load_or_create(&settings.audit_key_path())?);
+    let key = Arc::new(audit::SigningKey::load_or_create(
+        &settings.audit_key_path(),
+    )?);
     let models = models_in_use(&settings)?;
     let store = Store::open(settings.store_config()).await?;
     store.set_audit_signer(store::AuditSigner {
@@ -258,7 +260,7 @@ async fn record_start(
 
 /// Sign a checkpoint of every tenant with new events every `minutes`.
 fn spawn_checkpoints(store: Store, minutes: u64) {
-    actix_web::rt::spawn(async move {
+    tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(minutes * 60));
         tick.tick().await;
         loop {

@@ -139,9 +139,7 @@ impl Settings {
                 "DUALCHECK_RULES_DIR" => self.rules_dir = Some(v.into()),
                 "DUALCHECK_MODELS_DIR" => self.models_dir = v.into(),
                 "DUALCHECK_AUDIT_KEY_PATH" => self.audit_key_path = Some(v.into()),
-                "DUALCHECK_AUDIT_CHECKPOINT_EVENTS" => {
-                    self.audit_checkpoint_events = num(&k, &v)?
-                }
+                "DUALCHECK_AUDIT_CHECKPOINT_EVENTS" => self.audit_checkpoint_events = num(&k, &v)?,
                 "DUALCHECK_AUDIT_CHECKPOINT_MINUTES" => {
                     self.audit_checkpoint_minutes = num(&k, &v)?
                 }

@@ -24,7 +24,9 @@ impl Actor {
     }
     pub fn user(
         id: impl Into<String>,
-        username: impl Into<String>, printed_name: impl Into<String>) -> Self {
+        username: impl Into<String>,
+        printed_name: impl Into<String>,
+    ) -> Self {
         Self {
             user_id: Some(id.into()),
             username: Some(username.into()),

@@ -137,10 +137,7 @@ pub fn html(tenant: &str, summary: &str, events: &[Event], checkpoints: &[Checkp
             "{} ({}, id {})",
             e.actor.printed_name.as_deref().unwrap_or(""),
             e.actor.username.as_deref().unwrap_or("system"),
-            e.actor
-                .user_id
-                .as_deref()
-                .unwrap_or("-")
+            e.actor.user_id.as_deref().unwrap_or("-")
         );
         let ai =
             e.ai.as_ref()

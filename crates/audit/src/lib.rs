@@ -24,7 +24,7 @@ mod key;
 
 pub use chain::{ChainReport, GENESIS_HASH, Tamper, TamperKind, verify_chain};
 pub use checkpoint::Checkpoint;
-pub use error::AuditError;
 pub use ed25519_dalek::VerifyingKey;
+pub use error::AuditError;
 pub use event::{Actor, AiProvenance, Event, EventDraft, RequestContext, format_time};
 pub use key::SigningKey;

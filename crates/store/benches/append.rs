@@ -10,7 +10,9 @@ use store::{AuditSigner, By, Slug, Store, StoreConfig};
 const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 async fn run(s: &Store, slug: &str, writers: usize, n: usize) -> f64 {
-    s.create_tenant(slug, "bench", &By::system()).await.expect("tenant");
+    s.create_tenant(slug, "bench", &By::system())
+        .await
+        .expect("tenant");
     let t = Slug::parse(slug).expect("slug");
     let start = Instant::now();
     let per = n / writers;
@@ -31,7 +33,10 @@ async fn run(s: &Store, slug: &str, writers: usize, n: usize) -> f64 {
     }
     let secs = start.elapsed().as_secs_f64();
     let key = audit::SigningKey::from_seed([3u8; 32]);
-    let r = s.audit_verify(&t, &key.verifying_key(), &[]).await.expect("verify");
+    let r = s
+        .audit_verify(&t, &key.verifying_key(), &[])
+        .await
+        .expect("verify");
     assert!(r.ok && r.events as usize == per * writers + 1, "{r:?}");
     (per * writers) as f64 / secs
 }
@@ -62,7 +67,9 @@ async fn main() {
     let s = open(dir.path(), None).await;
     let one = run(&s, "one", 1, n).await;
     let eight = run(&s, "eight", 8, n).await;
-    println!("sqlite     1 writer  {one:>9.0} events/s   8 writers {eight:>9.0} events/s   ({n} events each)");
+    println!(
+        "sqlite     1 writer  {one:>9.0} events/s   8 writers {eight:>9.0} events/s   ({n} events each)"
+    );
 
     let admin = Store::open(StoreConfig {
         data_dir: dir.path().join("admin"),
@@ -83,7 +90,9 @@ async fn main() {
     .await;
     let one = run(&s, "one", 1, n).await;
     let eight = run(&s, "eight", 8, n).await;
-    println!("postgres   1 writer  {one:>9.0} events/s   8 writers {eight:>9.0} events/s   ({n} events each)");
+    println!(
+        "postgres   1 writer  {one:>9.0} events/s   8 writers {eight:>9.0} events/s   ({n} events each)"
+    );
     drop(s);
     let _ = admin.drop_database(&name).await;
 }

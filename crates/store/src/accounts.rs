@@ -523,7 +523,11 @@ impl Store {
         // commits: a session whose event failed is never handed out.
         let ttx = self.begin_tenant(&slug).await?;
         let mut d = EventDraft::new(
-            Actor::user(user.id.to_string(), user.username.clone(), user.display_name.clone()),
+            Actor::user(
+                user.id.to_string(),
+                user.username.clone(),
+                user.display_name.clone(),
+            ),
             "auth.login",
             "session",
             Some(session_id.to_string()),

@@ -47,7 +47,11 @@ impl By {
     /// An authenticated user of the API.
     pub fn principal(p: &crate::Principal, request: RequestContext) -> Self {
         Self {
-            actor: Actor::user(p.user_id.to_string(), p.username.clone(), p.display_name.clone()),
+            actor: Actor::user(
+                p.user_id.to_string(),
+                p.username.clone(),
+                p.display_name.clone(),
+            ),
             request,
         }
     }
@@ -160,7 +164,10 @@ fn clean(s: Option<String>, max: usize) -> Option<String> {
 /// failing to upgrade a read snapshot when another writer committed meanwhile).
 pub async fn lock_head(txn: &DatabaseTransaction) -> Result<audit_head::Model, StoreError> {
     let res = audit_head::Entity::update_many()
-        .col_expr(audit_head::Column::Seq, Expr::col(audit_head::Column::Seq))
+        .col_expr(
+            audit_head::Column::Seq,
+            Expr::col(audit_head::Column::Seq).into(),
+        )
         .filter(audit_head::Column::Id.eq(1))
         .exec(txn)
         .await?;
@@ -284,7 +291,11 @@ impl Store {
     }
 
     /// A page of events matching `f`, in sequence order.
-    pub async fn audit_query(&self, tenant: &Slug, f: AuditFilter) -> Result<Vec<Event>, StoreError> {
+    pub async fn audit_query(
+        &self,
+        tenant: &Slug,
+        f: AuditFilter,
+    ) -> Result<Vec<Event>, StoreError> {
         self.tenant_tx(tenant, move |txn| {
             Box::pin(async move {
                 let mut q = audit_events::Entity::find();

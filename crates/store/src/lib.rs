@@ -31,9 +31,9 @@ mod names;
 pub mod signatures;
 mod store;
 
+pub use accounts::{LoginOutcome, NewUser, Principal, SessionPolicy, UserInfo, UserPatch};
 pub use audit::{Actor, RequestContext};
 pub use audit_log::{AuditFilter, AuditSigner, By};
-pub use accounts::{LoginOutcome, NewUser, Principal, SessionPolicy, UserInfo, UserPatch};
 pub use blobstore::BlobStore;
 pub use error::StoreError;
 pub use names::{Role, Slug, validate_username};

@@ -15,7 +15,13 @@ use serde::Serialize;
 use uuid::Uuid;
 
 /// What a signature means (§11.50(a)(3)).
-pub const MEANINGS: [&str; 5] = ["authored", "reviewed", "approved", "rejected", "responsible"];
+pub const MEANINGS: [&str; 5] = [
+    "authored",
+    "reviewed",
+    "approved",
+    "rejected",
+    "responsible",
+];
 
 /// Which roles may sign with a meaning: authored (writer), reviewed (qa), approved and
 /// rejected (qa, manager), responsible (manager). `None` for an unknown meaning.
@@ -84,7 +90,11 @@ fn info(m: signatures::Model) -> SignatureInfo {
 impl Store {
     /// Sign a record as `who`, asking for the password again. A wrong password is refused
     /// with [`StoreError::SignatureRefused`], counted toward the lockout and recorded.
-    pub async fn sign(&self, who: &Principal, req: SignRequest) -> Result<SignatureInfo, StoreError> {
+    pub async fn sign(
+        &self,
+        who: &Principal,
+        req: SignRequest,
+    ) -> Result<SignatureInfo, StoreError> {
         if !MEANINGS.contains(&req.meaning.as_str()) {
             return Err(StoreError::InvalidInput(format!(
                 "unknown signature meaning {:?}; use one of {}",
@@ -101,7 +111,8 @@ impl Store {
         if self.recent_failures(&tenant, &who.username).await? >= LOCKOUT_THRESHOLD {
             self.note_attempt(&tenant, &who.username, false, "locked_out")
                 .await?;
-            let mut d = EventDraft::new(actor, "auth.lockout", "user", Some(who.user_id.to_string()));
+            let mut d =
+                EventDraft::new(actor, "auth.lockout", "user", Some(who.user_id.to_string()));
             d.new_value = Some(serde_json::json!({"alert": true, "during": "signature"}));
             d.request = req.request.clone();
             self.record_now(&who.tenant, d).await?;
@@ -114,9 +125,10 @@ impl Store {
             .ok_or(StoreError::Unauthenticated)?;
         let pw = req.password.clone();
         let hash = user.password_hash.clone();
-        let ok = tokio::task::spawn_blocking(move || crate::credentials::verify_password(&pw, &hash))
-            .await
-            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let ok =
+            tokio::task::spawn_blocking(move || crate::credentials::verify_password(&pw, &hash))
+                .await
+                .map_err(|e| StoreError::Internal(e.to_string()))?;
         if !ok {
             self.note_attempt(&tenant, &who.username, false, "bad_credentials")
                 .await?;
@@ -150,7 +162,12 @@ impl Store {
             signed_at: signed_at.clone(),
             audit_seq: 0,
         };
-        let mut d = EventDraft::new(actor, "signature.sign", &req.record_type, Some(req.record_id));
+        let mut d = EventDraft::new(
+            actor,
+            "signature.sign",
+            &req.record_type,
+            Some(req.record_id),
+        );
         d.new_value = Some(serde_json::json!({
             "signature_id": id,
             "meaning": req.meaning,

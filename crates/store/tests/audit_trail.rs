@@ -54,10 +54,7 @@ async fn pg_url(dir: &std::path::Path) -> Option<(String, String)> {
     };
     let name = format!("dc_{}", uuid::Uuid::new_v4().simple());
     admin.create_database(&name).await.unwrap();
-    Some((
-        format!("postgres://postgres@127.0.0.1:5432/{name}"),
-        name,
-    ))
+    Some((format!("postgres://postgres@127.0.0.1:5432/{name}"), name))
 }
 
 async fn drop_db(dir: &std::path::Path, name: &str) {
@@ -175,7 +172,8 @@ async fn tenant_with_events(s: &Store, slug: &str) -> Slug {
     let by = By::cli("tester");
     for i in 2..=25 {
         let mut d = by.draft("document.upload", "document", Some(format!("doc-{i}")));
-        d.new_value = Some(serde_json::json!({"title": format!("Protocol {i}"), "dose_mg": i * 10}));
+        d.new_value =
+            Some(serde_json::json!({"title": format!("Protocol {i}"), "dose_mg": i * 10}));
         s.record_now(&t, d).await.unwrap();
     }
     t
@@ -198,7 +196,10 @@ async fn tampering_is_detected(dir: &std::path::Path, url: Option<String>) {
 
     // Intact.
     let t = tenant_with_events(&s, "intact").await;
-    let r = s.audit_verify(&t, &key().verifying_key(), &[]).await.unwrap();
+    let r = s
+        .audit_verify(&t, &key().verifying_key(), &[])
+        .await
+        .unwrap();
     assert!(r.ok, "{r:?}");
     assert_eq!(r.events, 25);
     assert_eq!(r.checkpoints_verified, 2);
@@ -232,13 +233,19 @@ async fn tampering_is_detected(dir: &std::path::Path, url: Option<String>) {
     let raw = Raw::new(&s, dir, &url, "modified").await;
     raw.exec("UPDATE audit_events SET new_value = '{\"title\":\"Protocol 5\",\"dose_mg\":500}' WHERE seq = 5")
         .await;
-    assert_eq!(first_problem(&s, &t, &[]).await, Some((5, TamperKind::Modified)));
+    assert_eq!(
+        first_problem(&s, &t, &[]).await,
+        Some((5, TamperKind::Modified))
+    );
 
     // A deleted event in the middle.
     let t = tenant_with_events(&s, "deleted").await;
     let raw = Raw::new(&s, dir, &url, "deleted").await;
     raw.exec("DELETE FROM audit_events WHERE seq = 7").await;
-    assert_eq!(first_problem(&s, &t, &[]).await, Some((7, TamperKind::Deleted)));
+    assert_eq!(
+        first_problem(&s, &t, &[]).await,
+        Some((7, TamperKind::Deleted))
+    );
 
     // A forged event inserted at 12, hashed and linked like a real one, the rest moved up.
     let t = tenant_with_events(&s, "inserted").await;
@@ -251,15 +258,24 @@ async fn tampering_is_detected(dir: &std::path::Path, url: Option<String>) {
     forged.hash = forged.compute_hash();
     shift(&raw, 12, 1).await;
     raw.exec(&insert_sql(&forged)).await;
-    assert_eq!(first_problem(&s, &t, &[]).await, Some((12, TamperKind::Inserted)));
+    assert_eq!(
+        first_problem(&s, &t, &[]).await,
+        Some((12, TamperKind::Inserted))
+    );
 
     // Two events swapped.
     let t = tenant_with_events(&s, "swapped").await;
     let raw = Raw::new(&s, dir, &url, "swapped").await;
-    raw.exec("UPDATE audit_events SET seq = -1 WHERE seq = 14").await;
-    raw.exec("UPDATE audit_events SET seq = 14 WHERE seq = 15").await;
-    raw.exec("UPDATE audit_events SET seq = 15 WHERE seq = -1").await;
-    assert_eq!(first_problem(&s, &t, &[]).await, Some((14, TamperKind::Reordered)));
+    raw.exec("UPDATE audit_events SET seq = -1 WHERE seq = 14")
+        .await;
+    raw.exec("UPDATE audit_events SET seq = 14 WHERE seq = 15")
+        .await;
+    raw.exec("UPDATE audit_events SET seq = 15 WHERE seq = -1")
+        .await;
+    assert_eq!(
+        first_problem(&s, &t, &[]).await,
+        Some((14, TamperKind::Reordered))
+    );
 
     // The tail cut after 15: the stored checkpoint at 20 catches it; with the stored
     // checkpoints deleted too, one held elsewhere does.
@@ -268,9 +284,16 @@ async fn tampering_is_detected(dir: &std::path::Path, url: Option<String>) {
     assert_eq!(held.len(), 2);
     let raw = Raw::new(&s, dir, &url, "truncated").await;
     raw.exec("DELETE FROM audit_events WHERE seq > 15").await;
-    assert_eq!(first_problem(&s, &t, &[]).await, Some((16, TamperKind::Truncated)));
+    assert_eq!(
+        first_problem(&s, &t, &[]).await,
+        Some((16, TamperKind::Truncated))
+    );
     raw.exec("DELETE FROM audit_checkpoints").await;
-    assert_eq!(first_problem(&s, &t, &[]).await, None, "undetectable from inside");
+    assert_eq!(
+        first_problem(&s, &t, &[]).await,
+        None,
+        "undetectable from inside"
+    );
     assert_eq!(
         first_problem(&s, &t, &held).await,
         Some((16, TamperKind::Truncated))
@@ -296,7 +319,11 @@ async fn tampering_is_detected(dir: &std::path::Path, url: Option<String>) {
         prev = x.hash.clone();
         raw.exec(&insert_sql(&x)).await;
     }
-    assert_eq!(first_problem(&s, &t, &[]).await, None, "undetectable from inside");
+    assert_eq!(
+        first_problem(&s, &t, &[]).await,
+        None,
+        "undetectable from inside"
+    );
     assert_eq!(
         first_problem(&s, &t, &held).await,
         Some((10, TamperKind::Modified))
@@ -305,7 +332,9 @@ async fn tampering_is_detected(dir: &std::path::Path, url: Option<String>) {
 
 async fn concurrent_writers(dir: &std::path::Path, url: Option<String>) {
     let s = open(dir, url).await;
-    s.create_tenant("busy", "Busy", &By::system()).await.unwrap();
+    s.create_tenant("busy", "Busy", &By::system())
+        .await
+        .unwrap();
     let t = Slug::parse("busy").unwrap();
     let mut tasks = Vec::new();
     for w in 0..8 {
@@ -324,9 +353,18 @@ async fn concurrent_writers(dir: &std::path::Path, url: Option<String>) {
     }
     let (events, cps) = s.audit_all(&t).await.unwrap();
     assert_eq!(events.len(), 8001);
-    assert!(events.iter().enumerate().all(|(i, e)| e.seq == i as i64 + 1), "gap");
+    assert!(
+        events
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.seq == i as i64 + 1),
+        "gap"
+    );
     assert_eq!(cps.len(), 800, "a checkpoint every 10 events");
-    let r = s.audit_verify(&t, &key().verifying_key(), &[]).await.unwrap();
+    let r = s
+        .audit_verify(&t, &key().verifying_key(), &[])
+        .await
+        .unwrap();
     assert!(r.ok, "{r:?}");
     assert_eq!(r.checkpoints_verified, 800);
 }

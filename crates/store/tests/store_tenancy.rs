@@ -64,14 +64,20 @@ fn new_version(by: uuid::Uuid) -> NewVersion {
 }
 
 async fn isolation(s: &Store) {
-    s.create_tenant("alpha", "Alpha", &store::By::system()).await.unwrap();
-    s.create_tenant("beta", "Beta", &store::By::system()).await.unwrap();
+    s.create_tenant("alpha", "Alpha", &store::By::system())
+        .await
+        .unwrap();
+    s.create_tenant("beta", "Beta", &store::By::system())
+        .await
+        .unwrap();
     assert!(matches!(
-        s.create_tenant("alpha", "again", &store::By::system()).await,
+        s.create_tenant("alpha", "again", &store::By::system())
+            .await,
         Err(StoreError::TenantExists(_))
     ));
     assert!(matches!(
-        s.create_tenant("x\"; drop", "bad", &store::By::system()).await,
+        s.create_tenant("x\"; drop", "bad", &store::By::system())
+            .await,
         Err(StoreError::InvalidSlug(_))
     ));
     let a = Slug::parse("alpha").unwrap();
@@ -132,7 +138,9 @@ async fn isolation(s: &Store) {
 }
 
 async fn accounts(s: &Store) {
-    s.create_tenant("acme", "Acme", &store::By::system()).await.unwrap();
+    s.create_tenant("acme", "Acme", &store::By::system())
+        .await
+        .unwrap();
     let t = Slug::parse("acme").unwrap();
     let weak = s
         .create_user(
@@ -161,7 +169,13 @@ async fn accounts(s: &Store) {
     .unwrap();
     let p = SessionPolicy::default();
     let out = s
-        .login("acme", "alice", "a long enough passphrase", p, Default::default())
+        .login(
+            "acme",
+            "alice",
+            "a long enough passphrase",
+            p,
+            Default::default(),
+        )
         .await
         .unwrap();
     let who = s.authenticate(&out.token, p).await.unwrap();
@@ -177,7 +191,10 @@ async fn accounts(s: &Store) {
         password: password.into(),
         request: Default::default(),
     };
-    let sig = s.sign(&who, sign("a long enough passphrase")).await.unwrap();
+    let sig = s
+        .sign(&who, sign("a long enough passphrase"))
+        .await
+        .unwrap();
     assert_eq!(sig.signer_printed_name, "Alice");
     assert!(sig.manifestation.contains("Alice (alice), authored, "));
     assert!(matches!(
@@ -191,13 +208,26 @@ async fn accounts(s: &Store) {
     ));
     for _ in 0..4 {
         assert!(matches!(
-            s.login("acme", "alice", "wrong password here", p, Default::default()).await,
+            s.login(
+                "acme",
+                "alice",
+                "wrong password here",
+                p,
+                Default::default()
+            )
+            .await,
             Err(StoreError::InvalidCredentials)
         ));
     }
     assert!(matches!(
-        s.login("acme", "alice", "a long enough passphrase", p, Default::default())
-            .await,
+        s.login(
+            "acme",
+            "alice",
+            "a long enough passphrase",
+            p,
+            Default::default()
+        )
+        .await,
         Err(StoreError::LockedOut)
     ));
     // Every step is in the tenant's trail, in order, and no password is.
@@ -221,13 +251,26 @@ async fn accounts(s: &Store) {
     );
     assert_eq!(events[10].new_value.as_ref().unwrap()["alert"], true);
     assert_eq!(events[3].seq, sig.audit_seq);
-    assert_eq!(events[6].actor.user_id.as_deref(), Some(who.user_id.to_string().as_str()));
+    assert_eq!(
+        events[6].actor.user_id.as_deref(),
+        Some(who.user_id.to_string().as_str())
+    );
     let dump = serde_json::to_string(&events).unwrap();
-    for secret in ["a long enough passphrase", "wrong password here", "not the password", "$argon2"] {
+    for secret in [
+        "a long enough passphrase",
+        "wrong password here",
+        "not the password",
+        "$argon2",
+    ] {
         assert!(!dump.contains(secret), "the trail holds {secret:?}");
     }
     let key = audit::SigningKey::from_seed([1u8; 32]);
-    assert!(s.audit_verify(&t, &key.verifying_key(), &[]).await.unwrap().ok);
+    assert!(
+        s.audit_verify(&t, &key.verifying_key(), &[])
+            .await
+            .unwrap()
+            .ok
+    );
 }
 
 #[tokio::test]

@@ -92,7 +92,7 @@ pub(crate) fn operator() -> store::By {
 pub(crate) async fn open_store(settings: &crate::Settings) -> anyhow::Result<store::Store> {
     let store = store::Store::open(settings.store_config()).await?;
     store.migrate().await?;
-    let key = audit::SigningKey::load_or_create(&settings.audit_key_path())?;
+    let key = ::audit::SigningKey::load_or_create(&settings.audit_key_path())?;
     store.set_audit_signer(store::AuditSigner {
         key: std::sync::Arc::new(key),
         every_events: settings.audit_checkpoint_events,

@@ -34,7 +34,9 @@ pub fn run(args: TenantArgs) -> anyhow::Result<ExitCode> {
         let store = super::open_store(&settings).await?;
         match args.command {
             TenantCommand::Create { slug, name } => {
-                let t = store.create_tenant(&slug, &name, &super::operator()).await?;
+                let t = store
+                    .create_tenant(&slug, &name, &super::operator())
+                    .await?;
                 println!("created tenant {} ({}) id {}", t.slug, t.name, t.id);
             }
             TenantCommand::List => {

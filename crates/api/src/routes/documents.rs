@@ -431,7 +431,8 @@ pub async fn original(
     let bytes = web::block(move || blobs.get(&sha))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let mut e = By::principal(&who, ctx.0).draft("document.download", "document", Some(id.to_string()));
+    let mut e =
+        By::principal(&who, ctx.0).draft("document.download", "document", Some(id.to_string()));
     e.new_value = Some(serde_json::json!({ "version": v.version, "sha256": v.blob_sha256 }));
     state.store.record_now(&who.tenant, e).await?;
     let media = match v.format.as_str() {

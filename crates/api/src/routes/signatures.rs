@@ -60,7 +60,12 @@ fn view(s: SignatureInfo, current_sha: &str) -> SignatureView {
     }
 }
 
-async fn record_sha(state: &AppState, who: &store::Principal, id: Uuid, version: i32) -> Result<(String, String), ApiError> {
+async fn record_sha(
+    state: &AppState,
+    who: &store::Principal,
+    id: Uuid,
+    version: i32,
+) -> Result<(String, String), ApiError> {
     let v = state
         .store
         .tenant_tx(&who.tenant, move |txn| {
@@ -68,7 +73,10 @@ async fn record_sha(state: &AppState, who: &store::Principal, id: Uuid, version:
         })
         .await?
         .ok_or(ApiError::NotFound("document version"))?;
-    Ok((format!("{id}/v{version}"), documents::version_record_sha256(&v)))
+    Ok((
+        format!("{id}/v{version}"),
+        documents::version_record_sha256(&v),
+    ))
 }
 
 /// Sign a document version.

@@ -3,10 +3,10 @@
 use crate::auth::{CanManageUsers, Guard};
 use crate::context::Ctx;
 use crate::error::ApiError;
-use store::By;
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, patch as patch_route, post, web};
 use serde::{Deserialize, Serialize};
+use store::By;
 use store::{NewUser, Role, UserInfo, UserPatch};
 use utoipa::ToSchema;
 
