@@ -355,6 +355,38 @@ async fn signatures(s: &TestServer) {
     assert_eq!(v["ok"], true, "{v}");
 }
 
+/// Many logins at once (more than the database pool): each gets its session and its event;
+/// the event and the session are written together without holding two pooled connections.
+async fn concurrent_logins(s: &TestServer) {
+    let pw = s.user("acme", "crowd", &[Role::Writer]).await;
+    let mut tasks = Vec::new();
+    for _ in 0..24 {
+        let (client, url, pw) = (s.client.clone(), s.url("/api/v1/auth/login"), pw.clone());
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"tenant": "acme", "username": "crowd", "password": pw}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    let slug = Slug::parse("acme").unwrap();
+    let (events, _) = s.store.audit_all(&slug).await.unwrap();
+    assert_eq!(
+        events.iter().filter(|e| e.action == "auth.login").count(),
+        24
+    );
+    let auditor = s.token("acme", "audrey", &[Role::Auditor]).await;
+    let v = body(s.get(&auditor, "/api/v1/audit/verify").await, 200).await;
+    assert_eq!(v["ok"], true, "{v}");
+}
+
 macro_rules! on_both {
     ($name:ident, $scenario:ident) => {
         mod $name {
@@ -381,3 +413,4 @@ macro_rules! on_both {
 
 on_both!(audit_trail, trail_and_exports);
 on_both!(electronic_signatures, signatures);
+on_both!(logins_at_once, concurrent_logins);

@@ -5,6 +5,7 @@ use crate::entities::{login_attempts, sessions, tenants, user_roles, users};
 use crate::{By, Role, Slug, Store, StoreError, validate_username};
 use audit::{Actor, EventDraft, RequestContext};
 use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set, TransactionTrait,
@@ -519,8 +520,11 @@ impl Store {
         let expires_at = now + chrono_dur(policy.absolute);
         let session_id = Uuid::new_v4();
         let slug = Slug::parse(tenant)?;
-        // The event first (tenant transaction left open), then the session, then the event
-        // commits: a session whose event failed is never handed out.
+        // The event and the session commit together: on PostgreSQL in one transaction (the
+        // session row schema-qualified to `public`), on SQLite the event's transaction
+        // stays open while the session is written, so a session whose event failed is never
+        // handed out. One pooled connection per login on PostgreSQL: no pool deadlock
+        // under concurrent logins.
         let ttx = self.begin_tenant(&slug).await?;
         let mut d = EventDraft::new(
             Actor::user(
@@ -535,18 +539,42 @@ impl Store {
         d.new_value = Some(serde_json::json!({ "expires_at": audit::format_time(expires_at) }));
         d.request = request;
         self.record(&ttx, &slug, d).await?;
-        sessions::ActiveModel {
-            id: Set(session_id),
-            token_hash: Set(token_hash(&token)),
-            user_id: Set(user.id),
-            tenant_id: Set(user.tenant_id),
-            created_at: Set(now),
-            last_seen_at: Set(now),
-            expires_at: Set(expires_at),
-            revoked_at: Set(None),
+        let cols = [
+            sessions::Column::Id,
+            sessions::Column::TokenHash,
+            sessions::Column::UserId,
+            sessions::Column::TenantId,
+            sessions::Column::CreatedAt,
+            sessions::Column::LastSeenAt,
+            sessions::Column::ExpiresAt,
+        ];
+        let vals = [
+            Expr::value(session_id),
+            Expr::value(token_hash(&token)),
+            Expr::value(user.id),
+            Expr::value(user.tenant_id),
+            Expr::value(now),
+            Expr::value(now),
+            Expr::value(expires_at),
+        ];
+        if self.is_postgres() {
+            let q = Query::insert()
+                .into_table((Alias::new("public"), sessions::Entity))
+                .columns(cols)
+                .values(vals)
+                .map_err(|e| StoreError::Internal(e.to_string()))?
+                .to_owned();
+            ttx.execute(ttx.get_database_backend().build(&q)).await?;
+        } else {
+            let q = Query::insert()
+                .into_table(sessions::Entity)
+                .columns(cols)
+                .values(vals)
+                .map_err(|e| StoreError::Internal(e.to_string()))?
+                .to_owned();
+            let c = self.control();
+            c.execute(c.get_database_backend().build(&q)).await?;
         }
-        .insert(self.control())
-        .await?;
         ttx.commit().await?;
         let roles = self.roles_of(user.id).await?;
         Ok(LoginOutcome {
@@ -630,8 +658,21 @@ impl Store {
         let d = by.draft("auth.logout", "session", Some(who.session_id.to_string()));
         let ttx = self.begin_tenant(&who.tenant).await?;
         self.record(&ttx, &who.tenant, d).await?;
-        self.revoke_session(who.session_id).await?;
-        ttx.commit().await?;
+        if self.is_postgres() {
+            // Same transaction as the event (see `login`).
+            let q = Query::update()
+                .table((Alias::new("public"), sessions::Entity))
+                .value(sessions::Column::RevokedAt, Utc::now())
+                .and_where(sessions::Column::Id.eq(who.session_id))
+                .to_owned();
+            ttx.execute(ttx.get_database_backend().build(&q)).await?;
+            ttx.commit().await?;
+            self.session_cache()
+                .forget(|p| p.session_id != who.session_id);
+        } else {
+            self.revoke_session(who.session_id).await?;
+            ttx.commit().await?;
+        }
         Ok(())
     }
 

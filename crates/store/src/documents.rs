@@ -3,10 +3,13 @@
 
 use crate::StoreError;
 use crate::entities::{blobs, document_versions, documents};
+use crate::{Backend, Slug, Store};
 use chrono::Utc;
+use sea_orm::sea_query::{Alias, Expr, JoinType, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, FromQueryResult, IdenStatic, Iterable, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -163,8 +166,8 @@ pub async fn list(
 }
 
 /// A document and its current version (with the structure).
-pub async fn get(
-    txn: &DatabaseTransaction,
+pub async fn get<C: ConnectionTrait>(
+    txn: &C,
     id: Uuid,
 ) -> Result<Option<(Document, Version)>, StoreError> {
     let Some(doc) = documents::Entity::find_by_id(id).one(txn).await? else {
@@ -220,4 +223,76 @@ pub fn version_record_sha256(v: &Version) -> String {
         v.document_id, v.version, v.filename, v.blob_sha256, structure
     );
     hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+impl Store {
+    /// A document and its current version for reading, in one round trip: a single SELECT
+    /// joining the document to its current version, outside any transaction (versions never
+    /// change once written). On SQLite on the tenant's own file; on PostgreSQL with
+    /// schema-qualified tables (`"tenant_<slug>".documents`, the slug validated and the name
+    /// quoted by the query builder) instead of a transaction with `SET LOCAL search_path`.
+    pub async fn read_document(
+        &self,
+        slug: &Slug,
+        id: Uuid,
+    ) -> Result<Option<(Document, Version)>, StoreError> {
+        let (d, v) = (Alias::new("d"), Alias::new("v"));
+        let mut q = Query::select();
+        for c in documents::Column::iter() {
+            q.expr_as(
+                Expr::col((d.clone(), c)),
+                Alias::new(format!("d_{}", c.as_str())),
+            );
+        }
+        for c in document_versions::Column::iter() {
+            q.expr_as(
+                Expr::col((v.clone(), c)),
+                Alias::new(format!("v_{}", c.as_str())),
+            );
+        }
+        let on = Expr::col((v.clone(), document_versions::Column::DocumentId))
+            .equals((d.clone(), documents::Column::Id))
+            .and(
+                Expr::col((v.clone(), document_versions::Column::Version))
+                    .equals((d.clone(), documents::Column::CurrentVersion)),
+            );
+        let filter = Expr::col((d.clone(), documents::Column::Id)).eq(id);
+        let run = |conn: DatabaseConnection, q: sea_orm::sea_query::SelectStatement| async move {
+            let row = conn
+                .query_one(conn.get_database_backend().build(&q))
+                .await?;
+            match row {
+                None => Ok(None),
+                Some(r) => Ok(Some((
+                    documents::Model::from_query_result(&r, "d_")?,
+                    document_versions::Model::from_query_result(&r, "v_")?,
+                ))),
+            }
+        };
+        match self.backend() {
+            Backend::Sqlite => {
+                q.from_as(documents::Entity, d.clone())
+                    .join_as(
+                        JoinType::InnerJoin,
+                        document_versions::Entity,
+                        v.clone(),
+                        on,
+                    )
+                    .and_where(filter);
+                run(self.sqlite_tenant(slug, false).await?, q).await
+            }
+            Backend::Postgres => {
+                let schema = Alias::new(slug.schema_name());
+                q.from_as((schema.clone(), documents::Entity), d.clone())
+                    .join_as(
+                        JoinType::InnerJoin,
+                        (schema, document_versions::Entity),
+                        v.clone(),
+                        on,
+                    )
+                    .and_where(filter);
+                run(self.control().clone(), q).await
+            }
+        }
+    }
 }

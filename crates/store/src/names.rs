@@ -33,6 +33,11 @@ impl Slug {
     pub fn schema_quoted(&self) -> String {
         format!("\"tenant_{}\"", self.0)
     }
+
+    /// The PostgreSQL schema name unquoted (for query builders, which quote it).
+    pub fn schema_name(&self) -> String {
+        format!("tenant_{}", self.0)
+    }
 }
 
 impl fmt::Display for Slug {

@@ -337,7 +337,7 @@ impl Store {
         Ok(txn)
     }
 
-    async fn sqlite_tenant(
+    pub(crate) async fn sqlite_tenant(
         &self,
         slug: &Slug,
         create: bool,

@@ -394,12 +394,9 @@ pub async fn get(
     who: Guard<AnyRole>,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
     let (d, v) = state
         .store
-        .tenant_tx(&who.tenant, move |txn| {
-            Box::pin(async move { documents::get(txn, id).await })
-        })
+        .read_document(&who.tenant, path.into_inner())
         .await?
         .ok_or(ApiError::NotFound("document"))?;
     Ok(HttpResponse::Ok().json(detail(d, v)?))
