@@ -30,8 +30,7 @@ async fn a_malformed_rule_pack_stops_the_service() {
     s.rules_dir = Some(rules);
     let err = dualcheck_api::build(s)
         .await
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     assert!(err.contains("broken.toml"), "{err}");
     assert!(err.contains("line"), "{err}");
@@ -51,8 +50,7 @@ async fn an_audit_key_readable_by_others_stops_the_service() {
     s.audit_key_path = Some(key);
     let err = dualcheck_api::build(s)
         .await
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     assert!(err.contains("chmod 600"), "{err}");
 }

@@ -351,17 +351,34 @@ impl Store {
     }
 
     /// Commit a control-plane transaction together with the tenant event that records it.
-    /// The control plane and the tenant are different databases on SQLite (and different
-    /// schemas on PostgreSQL), so the two commits are ordered: the event is appended first
-    /// in an open tenant transaction (holding the chain head), then the control change
-    /// commits, then the event. A failure before the control commit leaves neither; only a
-    /// crash between the two commits could leave a control change without its event.
+    ///
+    /// PostgreSQL: one transaction. The control transaction's search path becomes
+    /// `"tenant_<slug>", public` for its remaining statements (the tenant schema holds no
+    /// control-plane table names, so nothing else resolves differently) and the event is
+    /// appended in it: both commit or neither.
+    ///
+    /// SQLite: the control plane and the tenant are different files, so the commits are
+    /// ordered: the event is appended in an open tenant transaction (holding the chain
+    /// head), the control change commits, then the event. A failure before the control
+    /// commit leaves neither; only a crash between the two commits could leave a control
+    /// change without its event.
     pub(crate) async fn commit_with_event(
         &self,
         control_txn: sea_orm::DatabaseTransaction,
         tenant: &Slug,
         draft: EventDraft,
     ) -> Result<audit::Event, StoreError> {
+        if self.is_postgres() {
+            control_txn
+                .execute_unprepared(&format!(
+                    "SET LOCAL search_path TO {}, public",
+                    tenant.schema_quoted()
+                ))
+                .await?;
+            let e = self.record(&control_txn, tenant, draft).await?;
+            control_txn.commit().await?;
+            return Ok(e);
+        }
         let ttx = self.begin_tenant(tenant).await?;
         let e = match self.record(&ttx, tenant, draft).await {
             Ok(e) => e,

@@ -266,15 +266,14 @@ impl Store {
         let id = uuid::Uuid::new_v4();
         let mut d = by.draft("tenant.create", "tenant", Some(id.to_string()));
         d.new_value = Some(serde_json::json!({ "slug": slug.as_str(), "name": name }));
-        let ttx = self.begin_tenant(&slug).await?;
-        self.record(&ttx, &slug, d).await?;
+        let txn = self.inner.control.begin().await?;
         let row = tenants::ActiveModel {
             id: Set(id),
             slug: Set(slug.to_string()),
             name: Set(name.to_owned()),
             created_at: Set(now),
         }
-        .insert(&self.inner.control)
+        .insert(&txn)
         .await
         .map_err(|e| match e.sql_err() {
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
@@ -282,7 +281,7 @@ impl Store {
             }
             _ => StoreError::from(e),
         })?;
-        ttx.commit().await?;
+        self.commit_with_event(txn, &slug, d).await?;
         Ok(tenant_info(row))
     }
 

@@ -203,6 +203,19 @@ async fn tampering_is_detected(dir: &std::path::Path, url: Option<String>) {
     assert!(r.ok, "{r:?}");
     assert_eq!(r.events, 25);
     assert_eq!(r.checkpoints_verified, 2);
+    // The timed checkpoint signs the head when there are events since the last one.
+    let cp = s
+        .checkpoint(&t)
+        .await
+        .unwrap()
+        .expect("new events since 20");
+    assert_eq!(cp.seq, 25);
+    assert!(s.checkpoint(&t).await.unwrap().is_none(), "nothing new");
+    let r = s
+        .audit_verify(&t, &key().verifying_key(), &[])
+        .await
+        .unwrap();
+    assert_eq!(r.checkpoints_verified, 3);
 
     // The application's own connection cannot change or remove an event.
     for sql in [
