@@ -14,4 +14,4 @@ if ! "$VENV/bin/python" -c "import llama_cpp" 2>/dev/null; then
   CMAKE_ARGS="-DGGML_NATIVE=ON" "$VENV/bin/pip" install --no-cache-dir -q llama-cpp-python numpy
 fi
 cargo run --release -q -p dualcheck-api --bin dualcheck -- models fetch smollm2-135m-instruct
-DUALCHECK_BENCH_PYTHON="$VENV/bin/python" cargo bench -p dualcheck-ai-suggest --bench generate
+DUALCHECK_BENCH_PYTHON="$PWD/$VENV/bin/python" cargo bench -p dualcheck-ai-suggest --bench generate

@@ -49,14 +49,16 @@ fn main() {
         Ok(py) => {
             let script =
                 PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/llama_cpp_peer.py");
-            let out = std::process::Command::new(py)
+            let out = std::process::Command::new(&py)
                 .arg(script)
                 .arg(&path)
                 .arg(threads.to_string())
                 .arg(N_GEN.to_string())
                 .args(ids.iter().map(|i| i.to_string()))
                 .output()
-                .unwrap();
+                .unwrap_or_else(|e| {
+                    panic!("cannot run the llama.cpp peer with {py}: {e} (use an absolute path)")
+                });
             if out.status.success() {
                 let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
                 let pre = v["prefill_tps"].as_f64().unwrap_or(0.0);
