@@ -353,6 +353,42 @@ async fn signatures(s: &TestServer) {
     assert_eq!(v["items"][0]["new_value"]["alert"], true);
     let v = body(s.get(&auditor, "/api/v1/audit/verify").await, 200).await;
     assert_eq!(v["ok"], true, "{v}");
+
+    // A deactivated signer's signatures stay valid and attributable.
+    let admin = s.token("acme", "adam", &[Role::Admin]).await;
+    let wendy_id = list[0]["signer_user_id"].as_str().unwrap().to_owned();
+    let res = s
+        .client
+        .patch(s.url(&format!("/api/v1/users/{wendy_id}")))
+        .bearer_auth(&admin)
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(body(res, 200).await["active"], false);
+    let v = body(
+        s.get(
+            &auditor,
+            &format!("/api/v1/documents/{id}/versions/1/signatures"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let mine = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["signer_user_id"] == wendy_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(mine["valid"], true);
+    assert!(
+        mine["manifestation"]
+            .as_str()
+            .unwrap()
+            .starts_with("wendy (wendy), authored, ")
+    );
 }
 
 /// Many logins at once (more than the database pool): each gets its session and its event;
