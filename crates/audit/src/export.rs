@@ -178,3 +178,66 @@ pub fn html(tenant: &str, summary: &str, events: &[Event], checkpoints: &[Checkp
     out.push_str("</table></body></html>\n");
     out
 }
+
+/// The export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Jsonl,
+    Csv,
+    Html,
+}
+
+impl Format {
+    /// `jsonl`, `csv` or `html`; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "jsonl" => Some(Format::Jsonl),
+            "csv" => Some(Format::Csv),
+            "html" => Some(Format::Html),
+            _ => None,
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+            Format::Html => "html",
+        }
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Jsonl => "application/x-ndjson",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Html => "text/html; charset=utf-8",
+        }
+    }
+}
+
+/// The complete trail of `tenant` in `format`. The HTML report opens with the outcome of
+/// verifying the events and checkpoints against the installation's `key`.
+pub fn render(
+    format: Format,
+    tenant: &str,
+    events: &[Event],
+    checkpoints: &[Checkpoint],
+    key: &ed25519_dalek::VerifyingKey,
+) -> String {
+    match format {
+        Format::Jsonl => jsonl(events, checkpoints),
+        Format::Csv => csv(events),
+        Format::Html => {
+            let r = crate::verify_chain(tenant, events, checkpoints, key);
+            let summary = if r.ok {
+                format!(
+                    "verified: {} events, head {}, {} checkpoints",
+                    r.events, r.head_hash, r.checkpoints_verified
+                )
+            } else {
+                format!("VERIFICATION FAILED: {:?}", r.first_problem)
+            };
+            html(tenant, &summary, events, checkpoints)
+        }
+    }
+}

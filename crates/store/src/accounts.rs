@@ -5,7 +5,7 @@ use crate::entities::{login_attempts, sessions, tenants, user_roles, users};
 use crate::{By, Role, Slug, Store, StoreError, validate_username};
 use audit::{Actor, EventDraft, RequestContext};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Alias, Expr, Query};
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set, TransactionTrait,
@@ -350,52 +350,6 @@ impl Store {
         Ok(after)
     }
 
-    /// Commit a control-plane transaction together with the tenant event that records it.
-    ///
-    /// PostgreSQL: one transaction. The control transaction's search path becomes
-    /// `"tenant_<slug>", public` for its remaining statements (the tenant schema holds no
-    /// control-plane table names, so nothing else resolves differently) and the event is
-    /// appended in it: both commit or neither.
-    ///
-    /// SQLite: the control plane and the tenant are different files, so the commits are
-    /// ordered: the event is appended in an open tenant transaction (holding the chain
-    /// head), the control change commits, then the event. A failure before the control
-    /// commit leaves neither; only a crash between the two commits could leave a control
-    /// change without its event.
-    pub(crate) async fn commit_with_event(
-        &self,
-        control_txn: sea_orm::DatabaseTransaction,
-        tenant: &Slug,
-        draft: EventDraft,
-    ) -> Result<audit::Event, StoreError> {
-        if self.is_postgres() {
-            control_txn
-                .execute_unprepared(&format!(
-                    "SET LOCAL search_path TO {}, public",
-                    tenant.schema_quoted()
-                ))
-                .await?;
-            let e = self.record(&control_txn, tenant, draft).await?;
-            control_txn.commit().await?;
-            return Ok(e);
-        }
-        let ttx = self.begin_tenant(tenant).await?;
-        let e = match self.record(&ttx, tenant, draft).await {
-            Ok(e) => e,
-            Err(err) => {
-                ttx.rollback().await?;
-                control_txn.rollback().await?;
-                return Err(err);
-            }
-        };
-        if let Err(err) = control_txn.commit().await {
-            ttx.rollback().await?;
-            return Err(err.into());
-        }
-        ttx.commit().await?;
-        Ok(e)
-    }
-
     /// Record an event in the trail of `tenant` if such a tenant exists (login attempts name
     /// a tenant that may not). Returns whether it was recorded.
     async fn record_if_tenant(&self, tenant: &str, draft: EventDraft) -> Result<bool, StoreError> {
@@ -422,17 +376,7 @@ impl Store {
     }
 
     /// Record a login (or signature) attempt in the control plane.
-    pub(crate) async fn note_attempt(
-        &self,
-        tenant: &str,
-        username: &str,
-        success: bool,
-        reason: &str,
-    ) -> Result<(), StoreError> {
-        self.record_attempt(tenant, username, success, reason).await
-    }
-
-    async fn record_attempt(
+    pub(crate) async fn record_attempt(
         &self,
         tenant: &str,
         username: &str,
@@ -537,11 +481,9 @@ impl Store {
         let expires_at = now + chrono_dur(policy.absolute);
         let session_id = Uuid::new_v4();
         let slug = Slug::parse(tenant)?;
-        // The event and the session commit together: on PostgreSQL in one transaction (the
-        // session row schema-qualified to `public`), on SQLite the event's transaction
-        // stays open while the session is written, so a session whose event failed is never
-        // handed out. One pooled connection per login on PostgreSQL: no pool deadlock
-        // under concurrent logins.
+        // The event and the session commit together (see `Store::control_exec`): a session
+        // whose event failed is never handed out, and a login holds one pooled connection
+        // on PostgreSQL, so concurrent logins cannot exhaust the pool.
         let ttx = self.begin_tenant(&slug).await?;
         let mut d = EventDraft::new(
             Actor::user(
@@ -556,42 +498,29 @@ impl Store {
         d.new_value = Some(serde_json::json!({ "expires_at": audit::format_time(expires_at) }));
         d.request = request;
         self.record(&ttx, &slug, d).await?;
-        let cols = [
-            sessions::Column::Id,
-            sessions::Column::TokenHash,
-            sessions::Column::UserId,
-            sessions::Column::TenantId,
-            sessions::Column::CreatedAt,
-            sessions::Column::LastSeenAt,
-            sessions::Column::ExpiresAt,
-        ];
-        let vals = [
-            Expr::value(session_id),
-            Expr::value(token_hash(&token)),
-            Expr::value(user.id),
-            Expr::value(user.tenant_id),
-            Expr::value(now),
-            Expr::value(now),
-            Expr::value(expires_at),
-        ];
-        if self.is_postgres() {
-            let q = Query::insert()
-                .into_table((Alias::new("public"), sessions::Entity))
-                .columns(cols)
-                .values(vals)
-                .map_err(|e| StoreError::Internal(e.to_string()))?
-                .to_owned();
-            ttx.execute(ttx.get_database_backend().build(&q)).await?;
-        } else {
-            let q = Query::insert()
-                .into_table(sessions::Entity)
-                .columns(cols)
-                .values(vals)
-                .map_err(|e| StoreError::Internal(e.to_string()))?
-                .to_owned();
-            let c = self.control();
-            c.execute(c.get_database_backend().build(&q)).await?;
-        }
+        let q = Query::insert()
+            .into_table(self.control_table(sessions::Entity))
+            .columns([
+                sessions::Column::Id,
+                sessions::Column::TokenHash,
+                sessions::Column::UserId,
+                sessions::Column::TenantId,
+                sessions::Column::CreatedAt,
+                sessions::Column::LastSeenAt,
+                sessions::Column::ExpiresAt,
+            ])
+            .values([
+                Expr::value(session_id),
+                Expr::value(token_hash(&token)),
+                Expr::value(user.id),
+                Expr::value(user.tenant_id),
+                Expr::value(now),
+                Expr::value(now),
+                Expr::value(expires_at),
+            ])
+            .map_err(|e| StoreError::Internal(e.to_string()))?
+            .to_owned();
+        self.control_exec(&ttx, &q).await?;
         ttx.commit().await?;
         let roles = self.roles_of(user.id).await?;
         Ok(LoginOutcome {
@@ -675,35 +604,15 @@ impl Store {
         let d = by.draft("auth.logout", "session", Some(who.session_id.to_string()));
         let ttx = self.begin_tenant(&who.tenant).await?;
         self.record(&ttx, &who.tenant, d).await?;
-        if self.is_postgres() {
-            // Same transaction as the event (see `login`).
-            let q = Query::update()
-                .table((Alias::new("public"), sessions::Entity))
-                .value(sessions::Column::RevokedAt, Utc::now())
-                .and_where(sessions::Column::Id.eq(who.session_id))
-                .to_owned();
-            ttx.execute(ttx.get_database_backend().build(&q)).await?;
-            ttx.commit().await?;
-            self.session_cache()
-                .forget(|p| p.session_id != who.session_id);
-        } else {
-            self.revoke_session(who.session_id).await?;
-            ttx.commit().await?;
-        }
-        Ok(())
-    }
-
-    /// Revoke a session.
-    async fn revoke_session(&self, session_id: Uuid) -> Result<(), StoreError> {
-        sessions::Entity::update_many()
-            .col_expr(
-                sessions::Column::RevokedAt,
-                sea_orm::sea_query::Expr::value(Utc::now()),
-            )
-            .filter(sessions::Column::Id.eq(session_id))
-            .exec(self.control())
-            .await?;
-        self.session_cache().forget(|p| p.session_id != session_id);
+        let q = Query::update()
+            .table(self.control_table(sessions::Entity))
+            .value(sessions::Column::RevokedAt, Utc::now())
+            .and_where(sessions::Column::Id.eq(who.session_id))
+            .to_owned();
+        self.control_exec(&ttx, &q).await?;
+        ttx.commit().await?;
+        self.session_cache()
+            .forget(|p| p.session_id != who.session_id);
         Ok(())
     }
 

@@ -9,10 +9,10 @@ use crate::entities::{audit_checkpoints, audit_events, audit_head};
 use crate::{Slug, Store, StoreError};
 use audit::{Actor, AiProvenance, Checkpoint, Event, EventDraft, RequestContext, SigningKey};
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Alias, Expr, IntoIden, IntoTableRef, TableRef};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, Set, StatementBuilder,
 };
 use std::sync::Arc;
 
@@ -369,6 +369,81 @@ impl Store {
         let (events, mut cps) = self.audit_all(tenant).await?;
         cps.extend(extra.iter().cloned());
         Ok(audit::verify_chain(tenant.as_str(), &events, &cps, key))
+    }
+
+    /// Commit a control-plane transaction together with the tenant event that records it.
+    ///
+    /// PostgreSQL: one transaction. The control transaction's search path becomes
+    /// `"tenant_<slug>", public` for its remaining statements (the tenant schema holds no
+    /// control-plane table names, so nothing else resolves differently) and the event is
+    /// appended in it: both commit or neither.
+    ///
+    /// SQLite: the control plane and the tenant are different files, so the commits are
+    /// ordered: the event is appended in an open tenant transaction (holding the chain
+    /// head), the control change commits, then the event. A failure before the control
+    /// commit leaves neither; only a crash between the two commits could leave a control
+    /// change without its event.
+    pub(crate) async fn commit_with_event(
+        &self,
+        control_txn: sea_orm::DatabaseTransaction,
+        tenant: &Slug,
+        draft: EventDraft,
+    ) -> Result<audit::Event, StoreError> {
+        if self.is_postgres() {
+            control_txn
+                .execute_unprepared(&format!(
+                    "SET LOCAL search_path TO {}, public",
+                    tenant.schema_quoted()
+                ))
+                .await?;
+            let e = self.record(&control_txn, tenant, draft).await?;
+            control_txn.commit().await?;
+            return Ok(e);
+        }
+        let ttx = self.begin_tenant(tenant).await?;
+        let e = match self.record(&ttx, tenant, draft).await {
+            Ok(e) => e,
+            Err(err) => {
+                ttx.rollback().await?;
+                control_txn.rollback().await?;
+                return Err(err);
+            }
+        };
+        if let Err(err) = control_txn.commit().await {
+            ttx.rollback().await?;
+            return Err(err.into());
+        }
+        ttx.commit().await?;
+        Ok(e)
+    }
+
+    /// A control-plane table as a statement in a tenant transaction must name it: on
+    /// PostgreSQL schema-qualified to `public` (the transaction's search path is the
+    /// tenant's schema); on SQLite as is (the control plane is its own file).
+    pub(crate) fn control_table(&self, table: impl IntoIden + 'static) -> TableRef {
+        if self.is_postgres() {
+            (Alias::new("public"), table).into_table_ref()
+        } else {
+            table.into_table_ref()
+        }
+    }
+
+    /// Run a control-plane statement (its table named by [`Store::control_table`]) so that it
+    /// commits with the tenant event already appended in `ttx`: on PostgreSQL inside `ttx`,
+    /// one transaction; on SQLite on the control file while `ttx` stays open, committed
+    /// before the event (the ordering of [`Store::commit_with_event`]).
+    pub(crate) async fn control_exec(
+        &self,
+        ttx: &DatabaseTransaction,
+        stmt: &impl StatementBuilder,
+    ) -> Result<(), StoreError> {
+        if self.is_postgres() {
+            ttx.execute(ttx.get_database_backend().build(stmt)).await?;
+        } else {
+            let c = self.control();
+            c.execute(c.get_database_backend().build(stmt)).await?;
+        }
+        Ok(())
     }
 
     /// Raw SQL on the tenant's data inside a tenant transaction (used by the tests that show

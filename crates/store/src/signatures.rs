@@ -109,7 +109,7 @@ impl Store {
         );
         let tenant = who.tenant.as_str().to_owned();
         if self.recent_failures(&tenant, &who.username).await? >= LOCKOUT_THRESHOLD {
-            self.note_attempt(&tenant, &who.username, false, "locked_out")
+            self.record_attempt(&tenant, &who.username, false, "locked_out")
                 .await?;
             let mut d =
                 EventDraft::new(actor, "auth.lockout", "user", Some(who.user_id.to_string()));
@@ -130,7 +130,7 @@ impl Store {
                 .await
                 .map_err(|e| StoreError::Internal(e.to_string()))?;
         if !ok {
-            self.note_attempt(&tenant, &who.username, false, "bad_credentials")
+            self.record_attempt(&tenant, &who.username, false, "bad_credentials")
                 .await?;
             let mut d = EventDraft::new(
                 actor,

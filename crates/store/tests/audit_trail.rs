@@ -12,7 +12,8 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection, TransactionTrait};
 use std::sync::Arc;
 use store::{AuditSigner, By, Slug, Store, StoreConfig};
 
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+mod common;
+use common::{drop_db, pg_database as pg_url};
 
 fn key() -> Arc<SigningKey> {
     Arc::new(SigningKey::from_seed([42u8; 32]))
@@ -32,41 +33,6 @@ async fn open(dir: &std::path::Path, url: Option<String>) -> Store {
         every_events: 10,
     });
     s
-}
-
-/// A fresh PostgreSQL database URL, or `None` when there is no server.
-async fn pg_url(dir: &std::path::Path) -> Option<(String, String)> {
-    let admin = match tokio::time::timeout(
-        std::time::Duration::from_secs(3),
-        Store::open(StoreConfig {
-            data_dir: dir.join("admin"),
-            database_url: Some(PG_ADMIN.into()),
-            max_connections: 1,
-        }),
-    )
-    .await
-    {
-        Ok(Ok(s)) => s,
-        _ => {
-            println!("skipped: no PostgreSQL");
-            return None;
-        }
-    };
-    let name = format!("dc_{}", uuid::Uuid::new_v4().simple());
-    admin.create_database(&name).await.unwrap();
-    Some((format!("postgres://postgres@127.0.0.1:5432/{name}"), name))
-}
-
-async fn drop_db(dir: &std::path::Path, name: &str) {
-    if let Ok(admin) = Store::open(StoreConfig {
-        data_dir: dir.join("admin"),
-        database_url: Some(PG_ADMIN.into()),
-        max_connections: 1,
-    })
-    .await
-    {
-        let _ = admin.drop_database(name).await;
-    }
 }
 
 /// A superuser's way into a tenant's tables with the triggers out of the way.

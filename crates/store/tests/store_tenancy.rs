@@ -5,7 +5,8 @@
 use store::documents::{self, NewVersion};
 use store::{NewUser, Role, SessionPolicy, Slug, Store, StoreConfig, StoreError};
 
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+mod common;
+use common::drop_db;
 
 async fn sqlite_store(dir: &std::path::Path) -> Store {
     let s = Store::open(StoreConfig {
@@ -19,29 +20,12 @@ async fn sqlite_store(dir: &std::path::Path) -> Store {
     s
 }
 
-/// A fresh PostgreSQL database, or `None` (and a printed line) when there is no server.
+/// A fresh PostgreSQL database, migrated, or `None` when there is no server.
 async fn pg_store(dir: &std::path::Path) -> Option<(Store, String)> {
-    let admin = match tokio::time::timeout(
-        std::time::Duration::from_secs(3),
-        Store::open(StoreConfig {
-            data_dir: dir.join("admin"),
-            database_url: Some(PG_ADMIN.into()),
-            max_connections: 1,
-        }),
-    )
-    .await
-    {
-        Ok(Ok(s)) => s,
-        _ => {
-            println!("skipped: no PostgreSQL");
-            return None;
-        }
-    };
-    let name = format!("dc_{}", uuid::Uuid::new_v4().simple());
-    admin.create_database(&name).await.unwrap();
+    let (url, name) = common::pg_database(dir).await?;
     let s = Store::open(StoreConfig {
         data_dir: dir.to_path_buf(),
-        database_url: Some(format!("postgres://postgres@127.0.0.1:5432/{name}")),
+        database_url: Some(url),
         max_connections: 4,
     })
     .await
@@ -317,18 +301,6 @@ async fn postgres_accounts_and_lockout() {
     accounts(&s).await;
     drop(s);
     drop_db(dir.path(), &name).await;
-}
-
-async fn drop_db(dir: &std::path::Path, name: &str) {
-    if let Ok(admin) = Store::open(StoreConfig {
-        data_dir: dir.join("admin"),
-        database_url: Some(PG_ADMIN.into()),
-        max_connections: 1,
-    })
-    .await
-    {
-        let _ = admin.drop_database(name).await;
-    }
 }
 
 #[test]

@@ -115,36 +115,16 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                 if store.find_tenant(slug.as_str()).await?.is_none() {
                     bail!("tenant {slug:?} does not exist (dualcheck tenant list)");
                 }
-                if !["jsonl", "csv", "html"].contains(&format.as_str()) {
+                let Some(fmt) = audit::export::Format::parse(&format) else {
                     bail!("unknown export format {format:?}; use jsonl, csv or html");
-                }
+                };
+                let key = audit::SigningKey::load(&key_path)?;
                 let mut d = super::operator().draft("audit.export", "audit_trail", None);
                 d.new_value = Some(serde_json::json!({ "format": format, "via": "cli" }));
                 store.record_now(&slug, d).await?;
                 let (events, cps) = store.audit_all(&slug).await?;
-                let body = match format.as_str() {
-                    "jsonl" => audit::export::jsonl(&events, &cps),
-                    "csv" => audit::export::csv(&events),
-                    _ => {
-                        let summary = match audit::SigningKey::load(&key_path) {
-                            Ok(k) => {
-                                let r = audit::verify_chain(
-                                    slug.as_str(),
-                                    &events,
-                                    &cps,
-                                    &k.verifying_key(),
-                                );
-                                if r.ok {
-                                    format!("verified: {} events, head {}", r.events, r.head_hash)
-                                } else {
-                                    format!("VERIFICATION FAILED: {:?}", r.first_problem)
-                                }
-                            }
-                            Err(e) => format!("not verified: {e}"),
-                        };
-                        audit::export::html(slug.as_str(), &summary, &events, &cps)
-                    }
-                };
+                let body =
+                    audit::export::render(fmt, slug.as_str(), &events, &cps, &key.verifying_key());
                 match out {
                     None => print!("{body}"),
                     Some(path) => {

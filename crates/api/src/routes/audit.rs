@@ -8,6 +8,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
+use audit::export::Format;
 use serde::{Deserialize, Serialize};
 use store::{AuditFilter, By};
 use utoipa::{IntoParams, ToSchema};
@@ -139,43 +140,24 @@ pub async fn export(
     ctx: Ctx,
     q: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let format = q.into_inner().format.unwrap_or_else(|| "jsonl".into());
-    let (media, ext) = match format.as_str() {
-        "jsonl" => ("application/x-ndjson", "jsonl"),
-        "csv" => ("text/csv; charset=utf-8", "csv"),
-        "html" => ("text/html; charset=utf-8", "html"),
-        other => {
-            return Err(ApiError::BadRequest(format!(
-                "unknown export format {other:?}; use jsonl, csv or html"
-            )));
-        }
-    };
+    let requested = q.into_inner().format.unwrap_or_else(|| "jsonl".into());
+    let format = Format::parse(&requested).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "unknown export format {requested:?}; use jsonl, csv or html"
+        ))
+    })?;
+    let ext = format.extension();
     let mut d = By::principal(&who, ctx.0).draft("audit.export", "audit_trail", None);
     d.new_value = Some(serde_json::json!({ "format": ext }));
     state.store.record_now(&who.tenant, d).await?;
     let (events, cps) = state.store.audit_all(&who.tenant).await?;
     let key = state.audit_key.verifying_key();
     let tenant = who.tenant.to_string();
-    let body = web::block(move || match ext {
-        "jsonl" => audit::export::jsonl(&events, &cps),
-        "csv" => audit::export::csv(&events),
-        _ => {
-            let r = audit::verify_chain(&tenant, &events, &cps, &key);
-            let summary = if r.ok {
-                format!(
-                    "verified: {} events, head {}, {} checkpoints",
-                    r.events, r.head_hash, r.checkpoints_verified
-                )
-            } else {
-                format!("VERIFICATION FAILED: {:?}", r.first_problem)
-            };
-            audit::export::html(&tenant, &summary, &events, &cps)
-        }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body = web::block(move || audit::export::render(format, &tenant, &events, &cps, &key))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(HttpResponse::Ok()
-        .content_type(media)
+        .content_type(format.media_type())
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"audit-{}.{ext}\"", who.tenant),

@@ -25,20 +25,13 @@ pub struct SignBody {
     pub meaning: String,
 }
 
+/// A stored signature (signer id and printed name, meaning, time, record hash, audit
+/// sequence number, `manifestation`) and whether the record still hashes to it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SignatureView {
-    pub id: String,
-    pub record_type: String,
-    pub record_id: String,
-    pub record_sha256: String,
-    pub signer_user_id: String,
-    pub signer_username: String,
-    pub signer_printed_name: String,
-    pub meaning: String,
-    pub signed_at: String,
-    pub audit_seq: i64,
-    /// Name, username, meaning and time, as every rendering shows them (§11.50).
-    pub manifestation: String,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub signature: SignatureInfo,
     /// The record's content still hashes to `record_sha256` (§11.70).
     pub valid: bool,
 }
@@ -46,17 +39,7 @@ pub struct SignatureView {
 fn view(s: SignatureInfo, current_sha: &str) -> SignatureView {
     SignatureView {
         valid: s.record_sha256 == current_sha,
-        id: s.id,
-        record_type: s.record_type,
-        record_id: s.record_id,
-        record_sha256: s.record_sha256,
-        signer_user_id: s.signer_user_id,
-        signer_username: s.signer_username,
-        signer_printed_name: s.signer_printed_name,
-        meaning: s.meaning,
-        signed_at: s.signed_at,
-        audit_seq: s.audit_seq,
-        manifestation: s.manifestation,
+        signature: s,
     }
 }
 

@@ -1,0 +1,42 @@
+//! PostgreSQL helpers shared by the store's test files: a fresh database per test, dropped
+//! at the end; `None` (and a printed line) when there is no server.
+#![allow(clippy::unwrap_used, dead_code)]
+
+use store::{Store, StoreConfig};
+
+pub const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A fresh PostgreSQL database: its URL and name.
+pub async fn pg_database(dir: &std::path::Path) -> Option<(String, String)> {
+    let admin = match tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        Store::open(StoreConfig {
+            data_dir: dir.join("admin"),
+            database_url: Some(PG_ADMIN.into()),
+            max_connections: 1,
+        }),
+    )
+    .await
+    {
+        Ok(Ok(s)) => s,
+        _ => {
+            println!("skipped: no PostgreSQL");
+            return None;
+        }
+    };
+    let name = format!("dc_{}", uuid::Uuid::new_v4().simple());
+    admin.create_database(&name).await.unwrap();
+    Some((format!("postgres://postgres@127.0.0.1:5432/{name}"), name))
+}
+
+pub async fn drop_db(dir: &std::path::Path, name: &str) {
+    if let Ok(admin) = Store::open(StoreConfig {
+        data_dir: dir.join("admin"),
+        database_url: Some(PG_ADMIN.into()),
+        max_connections: 1,
+    })
+    .await
+    {
+        let _ = admin.drop_database(name).await;
+    }
+}
