@@ -40,6 +40,8 @@ impl TestServer {
             data_dir: dir.path().join("data"),
             workers: Some(2),
             db_max_connections: 8,
+            // No manifest: tests that want models set their own directory.
+            models_dir: dir.path().join("models"),
             ..Settings::default()
         };
         let mut pg_database = None;

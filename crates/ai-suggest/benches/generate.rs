@@ -8,30 +8,26 @@
 #![allow(clippy::unwrap_used)]
 
 use ai_suggest::{Decoding, Generator, GgufGenerator, Manifest, Template};
-use candle_core::Tensor;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 const N_GEN: usize = 64;
 
-fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let dir =
-        std::env::var_os("DUALCHECK_MODELS_DIR").map_or_else(|| root.join("models"), PathBuf::from);
-    let manifest = Manifest::load(&dir.join("manifest.toml")).unwrap();
-    let entry = manifest.get("smollm2-135m-instruct").unwrap();
-    let mut g = match GgufGenerator::load(entry, &dir) {
+/// Prefill and generation tokens/s of `name` against llama.cpp on the same file.
+fn speed(dir: &Path, manifest: &Manifest, name: &str) -> Option<GgufGenerator> {
+    let entry = manifest.get(name).unwrap();
+    let g = match GgufGenerator::load(entry, dir) {
         Ok(g) => g,
         Err(e) => {
-            println!("skipped: {e}");
-            return;
+            println!("{name}: skipped: {e}");
+            return None;
         }
     };
     let threads = candle_core::utils::get_num_threads();
     let t = Template::get("plain_language").unwrap();
     let sentence = "Patients who discontinued study drug prior to week 24 because of an adverse event were not included in the per-protocol population, in order to ensure that the efficacy analysis reflected the full dose.";
-    let prompt = t.render("chatml", sentence);
-    let ids = g.tokenizer().encode(&prompt).unwrap();
+    let prompt = t.render(g.prompt_format(), sentence);
+    let ids = g.tokenizer().encode_prompt(&prompt).unwrap();
 
     // dualcheck: prefill, then N_GEN greedy steps ignoring stop tokens (best of 3).
     let (mut best_pre, mut best_gen) = (0f64, 0f64);
@@ -41,7 +37,7 @@ fn main() {
         best_gen = best_gen.max(gen_ms);
     }
     println!(
-        "dualcheck  prompt {} tokens, {threads} threads: prefill {best_pre:.0} tokens/s, generation {best_gen:.0} tokens/s",
+        "{name}: dualcheck  prompt {} tokens, {threads} threads: prefill {best_pre:.0} tokens/s, generation {best_gen:.0} tokens/s",
         ids.len()
     );
     let path = dir.join(&entry.files[0].name);
@@ -49,37 +45,71 @@ fn main() {
         Ok(py) => {
             let script =
                 PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/llama_cpp_peer.py");
-            let out = std::process::Command::new(&py)
-                .arg(script)
-                .arg(&path)
-                .arg(threads.to_string())
-                .arg(N_GEN.to_string())
-                .args(ids.iter().map(|i| i.to_string()))
-                .output()
-                .unwrap_or_else(|e| {
-                    panic!("cannot run the llama.cpp peer with {py}: {e} (use an absolute path)")
-                });
+            let run = |one_by_one: bool| {
+                std::process::Command::new(&py)
+                    .arg(&script)
+                    .arg(&path)
+                    .arg(threads.to_string())
+                    .arg(N_GEN.to_string())
+                    .args(ids.iter().map(|i| i.to_string()))
+                    .env(
+                        "DUALCHECK_PEER_ONE_TOKEN_BATCHES",
+                        if one_by_one { "1" } else { "0" },
+                    )
+                    .output()
+                    .unwrap_or_else(|e| {
+                        panic!(
+                            "cannot run the llama.cpp peer with {py}: {e} (use an absolute path)"
+                        )
+                    })
+            };
+            // llama-cpp-python built natively on an AVX512/AMX machine has crashed (SIGSEGV)
+            // on multi-token batches: then the prompt goes in one token at a time, and only
+            // the generation figures compare like with like.
+            let mut out = run(false);
+            if !out.status.success() {
+                out = run(true);
+            }
             if out.status.success() {
                 let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
                 let pre = v["prefill_tps"].as_f64().unwrap_or(0.0);
                 let gen_ms = v["gen_tps"].as_f64().unwrap_or(0.0);
+                let one_by_one = v["prefill_batch"].as_u64() == Some(1);
                 println!(
-                    "llama.cpp  same prompt and threads: prefill {pre:.0} tokens/s, generation {gen_ms:.0} tokens/s"
+                    "{name}: llama.cpp  same prompt and threads: prefill {pre:.0} tokens/s{}, generation {gen_ms:.0} tokens/s",
+                    if one_by_one {
+                        " (one token per batch: llama.cpp crashes on batches of this file here)"
+                    } else {
+                        ""
+                    }
                 );
                 println!(
-                    "ratio dualcheck/llama.cpp: prefill {:.2}, generation {:.2} (target >= 1.0 for generation)",
+                    "{name}: ratio dualcheck/llama.cpp: prefill {:.2}, generation {:.2} (target >= 1.0 for generation)",
                     best_pre / pre,
                     best_gen / gen_ms
                 );
             } else {
                 println!(
-                    "llama.cpp peer failed: {}",
+                    "{name}: llama.cpp peer failed: {}",
                     String::from_utf8_lossy(&out.stderr)
                 );
             }
         }
-        Err(_) => println!("llama.cpp peer not run (use scripts/bench-ai.sh)"),
+        Err(_) => println!("{name}: llama.cpp peer not run (use scripts/bench-ai.sh)"),
     }
+    Some(g)
+}
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir =
+        std::env::var_os("DUALCHECK_MODELS_DIR").map_or_else(|| root.join("models"), PathBuf::from);
+    let manifest = Manifest::load(&dir.join("manifest.toml")).unwrap();
+    speed(&dir, &manifest, "gemma3-270m");
+    let Some(mut g) = speed(&dir, &manifest, "smollm2-135m-instruct") else {
+        return;
+    };
+    let t = Template::get("plain_language").unwrap();
 
     // A document's worth of candidate sentences: one at a time against batches of 8.
     let corpus = root.join("../shared/corpus/clinical/CDISC_Pilot_Study.pdf");
@@ -126,11 +156,10 @@ fn main() {
         "batched outputs must equal one-at-a-time outputs"
     );
     println!(
-        "{} candidate sentences of CDISC_Pilot_Study.pdf: one at a time {:.2} sentences/s, batched (8, equal lengths) {:.2} sentences/s, ratio {:.2}",
+        "{} candidate sentences of CDISC_Pilot_Study.pdf: one at a time {:.2} sentences/s, batched (8 per forward pass) {:.2} sentences/s, ratio {:.2}",
         sentences.len(),
         sentences.len() as f64 / single,
         sentences.len() as f64 / batch,
         single / batch
     );
-    let _ = Tensor::zeros(1, candle_core::DType::F32, &candle_core::Device::Cpu);
 }

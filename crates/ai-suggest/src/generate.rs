@@ -2,9 +2,11 @@
 //! batches of prompts packed into one forward pass (see [`crate::llama`] for why every
 //! output stays byte-identical to generating it alone).
 
+use crate::decoder::{SeqCache, argmax_rows};
 use crate::error::{AiError, io};
+use crate::gemma3::Gemma3;
 use crate::gguf_tokenizer::GgufTokenizer;
-use crate::llama::{Llama, SeqCache, argmax_rows};
+use crate::llama::Llama;
 use crate::manifest::{ModelEntry, Role};
 use candle_core::Device;
 use candle_core::quantized::gguf_file;
@@ -34,6 +36,18 @@ impl Default for Decoding {
     }
 }
 
+impl Decoding {
+    /// The defaults for a prompt format: a `completion` prompt's answer ends at the first
+    /// line break.
+    pub fn for_format(prompt_format: &str) -> Self {
+        let mut d = Self::default();
+        if prompt_format == "completion" {
+            d.stop.push("\n".into());
+        }
+        d
+    }
+}
+
 /// One generated text with its counts and timings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Generation {
@@ -58,13 +72,40 @@ pub trait Generator {
     ) -> Result<Vec<Generation>, AiError>;
 }
 
-/// A GGUF model of the llama family, run through candle on the CPU.
+/// The decoders this build runs, chosen by the GGUF's `general.architecture`.
+#[derive(Debug)]
+enum Decoder {
+    /// llama, qwen2
+    Llama(Llama),
+    Gemma3(Gemma3),
+}
+
+impl Decoder {
+    fn forward(
+        &self,
+        seqs: &mut [(&[u32], &mut SeqCache)],
+    ) -> Result<candle_core::Tensor, AiError> {
+        match self {
+            Decoder::Llama(m) => m.forward(seqs),
+            Decoder::Gemma3(m) => m.forward(seqs),
+        }
+    }
+
+    fn context_length(&self) -> usize {
+        match self {
+            Decoder::Llama(m) => m.config.context_length,
+            Decoder::Gemma3(m) => m.config.context_length,
+        }
+    }
+}
+
+/// A GGUF model (llama, qwen2, gemma3), run through candle on the CPU.
 #[derive(Debug)]
 pub struct GgufGenerator {
     name: String,
     sha256: String,
     prompt_format: String,
-    model: Llama,
+    model: Decoder,
     tokenizer: GgufTokenizer,
 }
 
@@ -98,7 +139,10 @@ impl GgufGenerator {
         })?;
         let device = Device::Cpu;
         let tokenizer = GgufTokenizer::from_gguf(&ct)?;
-        let model = Llama::from_gguf(&ct, &mut f, &device)?;
+        let model = match crate::decoder::architecture(&ct).as_str() {
+            "gemma3" => Decoder::Gemma3(Gemma3::from_gguf(&ct, &mut f, &device)?),
+            _ => Decoder::Llama(Llama::from_gguf(&ct, &mut f, &device)?),
+        };
         Ok(Self {
             name: name.into(),
             sha256,
@@ -144,7 +188,7 @@ impl GgufGenerator {
         let t1 = Instant::now();
         let mut out: Vec<Vec<u32>> = vec![Vec::new(); b];
         let mut active: Vec<usize> = (0..b).collect();
-        let ctx = self.model.config.context_length;
+        let ctx = self.model.context_length();
         for _ in 0..d.max_new_tokens {
             let mut still = Vec::with_capacity(active.len());
             for (k, &i) in active.iter().enumerate() {
@@ -197,6 +241,34 @@ impl GgufGenerator {
         Ok((pre, n as f64 / t1.elapsed().as_secs_f64()))
     }
 
+    /// `n` greedy tokens after `prompt` (ids, BOS included if wanted), ignoring stop tokens:
+    /// for comparing with other implementations token by token.
+    pub fn greedy_ids(&self, prompt: &[u32], n: usize) -> Result<Vec<u32>, AiError> {
+        let mut cache = SeqCache::default();
+        let mut out = Vec::with_capacity(n);
+        let mut next = argmax_rows(&self.model.forward(&mut [(prompt, &mut cache)])?)?[0];
+        for _ in 0..n {
+            out.push(next);
+            if out.len() == n {
+                break;
+            }
+            next = argmax_rows(&self.model.forward(&mut [(&[next][..], &mut cache)])?)?[0];
+        }
+        Ok(out)
+    }
+
+    /// Logits after feeding `chunks` one after another into one cache (a prompt continued
+    /// in several forward passes): for checking that positions carry over.
+    pub fn logits_after(&self, chunks: &[&[u32]]) -> Result<Vec<f32>, AiError> {
+        let mut cache = SeqCache::default();
+        let mut last = None;
+        for c in chunks {
+            last = Some(self.model.forward(&mut [(*c, &mut cache)])?);
+        }
+        let last = last.ok_or_else(|| AiError::Inference("no tokens".into()))?;
+        Ok(last.flatten_all()?.to_vec1()?)
+    }
+
     fn hits_text_stop(&self, ids: &[u32], d: &Decoding) -> Result<bool, AiError> {
         let tail = &ids[ids.len().saturating_sub(4)..];
         let text = self.tokenizer.decode(tail)?;
@@ -230,7 +302,7 @@ impl Generator for GgufGenerator {
     fn generate(&mut self, prompts: &[String], d: &Decoding) -> Result<Vec<Generation>, AiError> {
         let encoded: Vec<Vec<u32>> = prompts
             .iter()
-            .map(|p| self.tokenizer.encode(p))
+            .map(|p| self.tokenizer.encode_prompt(p))
             .collect::<Result<_, _>>()?;
         if let Some(i) = encoded.iter().position(Vec::is_empty) {
             return Err(AiError::Inference(format!("prompt {i} is empty")));

@@ -29,7 +29,8 @@ pub struct ModelEntry {
     /// `llama`, `qwen2`, `gemma3` (generators) or `bert` (embedders).
     pub architecture: String,
     pub licence: String,
-    /// `chatml`, `gemma` or `none`.
+    /// `chatml`, `gemma` (instruction-tuned Gemma turns), `completion` (base models) or
+    /// `none` (embedders).
     pub prompt_format: String,
     #[serde(default)]
     pub description: String,
@@ -73,6 +74,12 @@ impl Manifest {
     pub fn parse(text: &str) -> Result<Self, String> {
         let m: Manifest = toml::from_str(text).map_err(|e| e.to_string())?;
         for model in &m.models {
+            if !["chatml", "gemma", "completion", "none"].contains(&model.prompt_format.as_str()) {
+                return Err(format!(
+                    "model {}: prompt_format {:?} is not one of chatml, gemma, completion, none",
+                    model.name, model.prompt_format
+                ));
+            }
             for f in &model.files {
                 if f.sha256.len() != 64 || !f.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(format!(

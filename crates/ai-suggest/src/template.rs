@@ -68,6 +68,9 @@ impl Template {
                 "<start_of_turn>user\n{}\n\n{user}<end_of_turn>\n<start_of_turn>model\n",
                 self.system
             ),
+            // Base (not instruction-tuned) models: the instruction, then a completion to
+            // continue; the answer ends at the line's end (see `Decoding::for_format`).
+            "completion" => format!("{}\n\nSentence: {user}\nRewritten:", self.system),
             // ChatML (SmolLM2, Qwen2).
             _ => format!(
                 "<|im_start|>system\n{}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n",
@@ -91,6 +94,9 @@ mod tests {
         assert!(p.starts_with("<|im_start|>system\nYou are an editor"));
         assert!(p.contains("<|im_start|>user\nSubjects were dosed.<|im_end|>"));
         assert!(p.ends_with("<|im_start|>assistant\n"));
+        let c = t.render("completion", "Subjects were dosed.");
+        assert!(c.starts_with("You are an editor"));
+        assert!(c.ends_with("\n\nSentence: Subjects were dosed.\nRewritten:"));
         assert_eq!(Template::all().len(), 4);
         assert!(matches!(
             Template::get("poetry"),

@@ -1,6 +1,7 @@
 //! The loading and generation code on tiny models the test writes itself: a random-weight
-//! llama GGUF (Q4_1 matrices, a byte-level BPE vocabulary in its metadata) and a tiny BERT
-//! in safetensors. No download needed.
+//! llama GGUF (Q4_1 matrices, a byte-level BPE vocabulary in its metadata), a random-weight
+//! Gemma 3 GGUF (Q5_0/Q8_0 matrices, a SentencePiece vocabulary with scores, a sliding
+//! window shorter than the prompts) and a tiny BERT in safetensors. No download needed.
 #![allow(clippy::unwrap_used)]
 
 use ai_suggest::{
@@ -130,6 +131,181 @@ fn write_tiny_llama(path: &Path) {
     gguf_file::write(&mut file, &meta_refs, &tensor_refs).unwrap();
 }
 
+/// Write a 6-layer Gemma 3 (layer 5 global, the others with a 4-token sliding window) with a
+/// SentencePiece vocabulary: control tokens, 256 byte tokens, pieces with scores, and a
+/// user-defined "\n".
+fn write_tiny_gemma3(path: &Path) {
+    let mut tokens: Vec<(String, i32, f32)> = vec![
+        ("<pad>".into(), 3, -1000.0),
+        ("<eos>".into(), 3, -1000.0),
+        ("<bos>".into(), 3, -1000.0),
+        ("<unk>".into(), 2, -1000.0),
+        ("<start_of_turn>".into(), 3, -1000.0),
+        ("<end_of_turn>".into(), 3, -1000.0),
+        ("\n".into(), 4, 0.0),
+    ];
+    for b in 0..=255u8 {
+        tokens.push((format!("<0x{b:02X}>"), 6, 0.0));
+    }
+    // Merged pieces rank by score: "he" first, then "▁t", then "▁the".
+    for (p, score) in [("he", -1.0), ("▁t", -2.0), ("▁the", -3.0)] {
+        tokens.push((p.into(), 1, score));
+    }
+    for c in "▁abdeghilmnorstuy.0123456789".chars() {
+        tokens.push((c.to_string(), 1, -100.0));
+    }
+    let n_vocab = tokens.len();
+    let (d, ff, layers, head_dim) = (32usize, 64usize, 6usize, 16usize);
+    let meta: Vec<(&str, Value)> = vec![
+        ("general.architecture", Value::String("gemma3".into())),
+        ("gemma3.embedding_length", Value::U32(d as u32)),
+        ("gemma3.block_count", Value::U32(layers as u32)),
+        ("gemma3.feed_forward_length", Value::U32(ff as u32)),
+        ("gemma3.attention.head_count", Value::U32(4)),
+        ("gemma3.attention.head_count_kv", Value::U32(1)),
+        ("gemma3.attention.key_length", Value::U32(head_dim as u32)),
+        ("gemma3.attention.value_length", Value::U32(head_dim as u32)),
+        ("gemma3.attention.sliding_window", Value::U32(4)),
+        ("gemma3.rope.freq_base", Value::F32(1_000_000.0)),
+        ("gemma3.context_length", Value::U32(256)),
+        ("gemma3.attention.layer_norm_rms_epsilon", Value::F32(1e-6)),
+        ("tokenizer.ggml.model", Value::String("llama".into())),
+        (
+            "tokenizer.ggml.tokens",
+            Value::Array(tokens.iter().map(|t| Value::String(t.0.clone())).collect()),
+        ),
+        (
+            "tokenizer.ggml.token_type",
+            Value::Array(tokens.iter().map(|t| Value::I32(t.1)).collect()),
+        ),
+        (
+            "tokenizer.ggml.scores",
+            Value::Array(tokens.iter().map(|t| Value::F32(t.2)).collect()),
+        ),
+        ("tokenizer.ggml.bos_token_id", Value::U32(2)),
+        ("tokenizer.ggml.eos_token_id", Value::U32(1)),
+        ("tokenizer.ggml.unknown_token_id", Value::U32(3)),
+        ("tokenizer.ggml.add_bos_token", Value::Bool(true)),
+    ];
+    let mut tensors: Vec<(String, QTensor)> = vec![
+        (
+            "token_embd.weight".into(),
+            q((n_vocab, d), 7, GgmlDType::Q8_0),
+        ),
+        ("output_norm.weight".into(), f(d, 8)),
+    ];
+    for i in 0..layers {
+        let s = 1000 * (i as u64 + 1);
+        let mut push = |name: &str, t: QTensor| tensors.push((format!("blk.{i}.{name}.weight"), t));
+        push("attn_norm", f(d, s));
+        push("attn_q", q((4 * head_dim, d), s + 1, GgmlDType::Q5_0));
+        push("attn_k", q((head_dim, d), s + 2, GgmlDType::Q5_0));
+        push("attn_v", q((head_dim, d), s + 3, GgmlDType::Q8_0));
+        push("attn_q_norm", f(head_dim, s + 4));
+        push("attn_k_norm", f(head_dim, s + 5));
+        push("attn_output", q((d, 4 * head_dim), s + 6, GgmlDType::Q8_0));
+        push("post_attention_norm", f(d, s + 7));
+        push("ffn_norm", f(d, s + 8));
+        push("ffn_gate", q((ff, d), s + 9, GgmlDType::Q5_0));
+        push("ffn_up", q((ff, d), s + 10, GgmlDType::Q5_0));
+        push("ffn_down", q((d, ff), s + 11, GgmlDType::Q8_0));
+        push("post_ffw_norm", f(d, s + 12));
+    }
+    let meta_refs: Vec<(&str, &Value)> = meta.iter().map(|(k, v)| (*k, v)).collect();
+    let tensor_refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let mut file = std::fs::File::create(path).unwrap();
+    gguf_file::write(&mut file, &meta_refs, &tensor_refs).unwrap();
+}
+
+#[test]
+fn tiny_gemma3_tokenizes_like_sentencepiece() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gemma.gguf");
+    write_tiny_gemma3(&path);
+    let g = GgufGenerator::load_file(&path, "tiny-gemma", "completion").unwrap();
+    let tk = g.tokenizer();
+    let pieces = |s: &str| -> Vec<String> {
+        tk.encode(s)
+            .unwrap()
+            .iter()
+            .map(|i| tk.inner.id_to_token(*i).unwrap())
+            .collect()
+    };
+    // Merges by score; no prefix space; a space becomes ▁ and joins the next piece.
+    assert_eq!(pieces("the dose"), ["t", "he", "▁", "d", "o", "s", "e"]);
+    assert_eq!(pieces(" the"), ["▁the"]);
+    // Unknown characters fall back to their UTF-8 bytes; user-defined and control tokens
+    // are matched whole.
+    assert_eq!(pieces("x"), ["<0x78>"]);
+    assert_eq!(pieces("µ"), ["<0xC2>", "<0xB5>"]);
+    assert_eq!(
+        pieces("a\nb<end_of_turn>"),
+        ["a", "\n", "b", "<end_of_turn>"]
+    );
+    let ids = tk.encode("the xµ dose\n").unwrap();
+    assert_eq!(tk.decode(&ids).unwrap(), "the xµ dose\n");
+    // The model wants BOS before a prompt.
+    assert_eq!(tk.encode_prompt("a").unwrap()[0], 2);
+}
+
+#[test]
+fn tiny_gemma3_generates_deterministically_and_continues_at_the_right_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gemma.gguf");
+    write_tiny_gemma3(&path);
+    let mut g = GgufGenerator::load_file(&path, "tiny-gemma", "completion").unwrap();
+    // Prompts longer than the 4-token window, of different lengths.
+    let prompts: Vec<String> = [
+        "the dose was 10 mg",
+        "no deaths",
+        "a b c d e f g h i",
+        "the",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let d = |b| Decoding {
+        max_new_tokens: 10,
+        batch_size: b,
+        ..Decoding::for_format("completion")
+    };
+    let alone: Vec<String> = prompts
+        .iter()
+        .map(|p| {
+            g.generate(std::slice::from_ref(p), &d(1)).unwrap()[0]
+                .text
+                .clone()
+        })
+        .collect();
+    let batched: Vec<String> = g
+        .generate(&prompts, &d(4))
+        .unwrap()
+        .into_iter()
+        .map(|x| x.text)
+        .collect();
+    assert_eq!(alone, batched);
+    // A prompt fed in one pass or in two (the second starting at position 3) gives the
+    // same next-token scores: positions, rotary tables and masks carry over.
+    let ids = g
+        .tokenizer()
+        .encode_prompt("the dose was 10 mg daily")
+        .unwrap();
+    assert!(ids.len() > 8);
+    let one = g.logits_after(&[&ids]).unwrap();
+    let two = g.logits_after(&[&ids[..3], &ids[3..]]).unwrap();
+    let three = g.logits_after(&[&ids[..5], &ids[5..6], &ids[6..]]).unwrap();
+    for (a, b) in one.iter().zip(&two).chain(one.iter().zip(&three)) {
+        assert!((a - b).abs() < 1e-3, "{a} vs {b}");
+    }
+    let argmax = |v: &[f32]| {
+        v.iter()
+            .enumerate()
+            .fold((0, f32::MIN), |m, (i, &x)| if x > m.1 { (i, x) } else { m })
+            .0
+    };
+    assert_eq!(argmax(&one), argmax(&two));
+}
+
 fn decoding(batch_size: usize) -> Decoding {
     Decoding {
         max_new_tokens: 12,
@@ -253,6 +429,12 @@ fn shipped_manifest_parses() {
             .unwrap();
     assert!(m.get("smollm2-135m-instruct").is_ok());
     assert!(m.get("all-minilm-l6-v2").is_ok());
+    let gemma = m.get("gemma3-270m").unwrap();
+    assert_eq!(
+        gemma.files[0].parts.len(),
+        4,
+        "Gemma 3 comes in four wheels"
+    );
 }
 
 /// A 1-layer BERT with a 12-word WordPiece vocabulary.

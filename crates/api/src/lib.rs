@@ -11,6 +11,7 @@ pub mod cli;
 pub mod context;
 pub mod error;
 pub mod metrics;
+pub mod models;
 pub mod routes;
 pub mod server;
 pub mod settings;

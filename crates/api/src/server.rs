@@ -67,7 +67,8 @@ pub async fn build(settings: Settings) -> Result<Running, ServeError> {
     let key = Arc::new(audit::SigningKey::load_or_create(
         &settings.audit_key_path(),
     )?);
-    let models = models_in_use(&settings)?;
+    let manifest = load_manifest(&settings)?;
+    let models = models_in_use(manifest.as_ref());
     let store = Store::open(settings.store_config()).await?;
     store.set_audit_signer(store::AuditSigner {
         key: key.clone(),
@@ -96,7 +97,13 @@ pub async fn build(settings: Settings) -> Result<Running, ServeError> {
         metrics: Arc::new(Metrics::default()),
         audit_key: key,
         rules: Arc::new(rules),
+        models: Arc::new(crate::models::ModelHub::new(
+            settings.models_dir.clone(),
+            manifest,
+            settings.models_auto_fetch,
+        )),
     };
+    state.models.prepare_defaults(store.clone());
     if settings.audit_checkpoint_minutes > 0 {
         spawn_checkpoints(store.clone(), settings.audit_checkpoint_minutes);
     }
@@ -211,14 +218,23 @@ async fn bootstrap(store: &Store) -> Result<Option<(String, String)>, store::Sto
     Ok(Some(("admin".into(), password)))
 }
 
-/// The models the manifest pins (name, file names and SHA-256), if the manifest exists.
-fn models_in_use(settings: &Settings) -> Result<serde_json::Value, ServeError> {
+/// The models manifest, if the models directory has one; a malformed one stops the start.
+fn load_manifest(settings: &Settings) -> Result<Option<ai_suggest::Manifest>, ServeError> {
     let path = settings.models_dir.join("manifest.toml");
     if !path.is_file() {
-        return Ok(serde_json::Value::Null);
+        return Ok(None);
     }
-    let m = ai_suggest::Manifest::load(&path).map_err(|e| ServeError::Models(e.to_string()))?;
-    Ok(serde_json::Value::Array(
+    ai_suggest::Manifest::load(&path)
+        .map(Some)
+        .map_err(|e| ServeError::Models(e.to_string()))
+}
+
+/// The models the manifest pins (name, file names and SHA-256), for `system.start`.
+fn models_in_use(manifest: Option<&ai_suggest::Manifest>) -> serde_json::Value {
+    let Some(m) = manifest else {
+        return serde_json::Value::Null;
+    };
+    serde_json::Value::Array(
         m.models
             .iter()
             .map(|e| {
@@ -230,7 +246,7 @@ fn models_in_use(settings: &Settings) -> Result<serde_json::Value, ServeError> {
                 })
             })
             .collect(),
-    ))
+    )
 }
 
 /// Start-up: record in every tenant's trail what this process runs with (version, settings

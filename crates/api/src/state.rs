@@ -1,4 +1,5 @@
-//! What every handler shares: the store, the settings and the metrics.
+//! What every handler shares: the store, the settings, the metrics, the audit key, the
+//! rule packs and the models.
 
 use crate::metrics::Metrics;
 use crate::settings::Settings;
@@ -14,4 +15,6 @@ pub struct AppState {
     pub audit_key: Arc<audit::SigningKey>,
     /// The rule packs loaded at start (version and hash go with every verdict).
     pub rules: Arc<rule_engine::RuleSet>,
+    /// The models of the manifest and their state; fetches on first use.
+    pub models: Arc<crate::models::ModelHub>,
 }

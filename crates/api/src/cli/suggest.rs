@@ -2,7 +2,7 @@
 //! model, with provenance.
 
 use super::models::{fetch_model, load_manifest};
-use ai_suggest::{Decoding, GgufGenerator, Role, Template, suggest};
+use ai_suggest::{Decoding, Generator, GgufGenerator, Role, Template, suggest};
 use anyhow::Context;
 use clap::Args;
 use std::io::Write;
@@ -85,7 +85,7 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<ExitCode> {
     }
     let template = Template::get(&args.template)?;
     let mut generator = GgufGenerator::load(entry, &args.models_dir)?;
-    let decoding = Decoding::default();
+    let decoding = Decoding::for_format(generator.prompt_format());
     let proposals = suggest(&mut generator, &template, &sentences, &decoding)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

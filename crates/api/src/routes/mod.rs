@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod documents;
 pub mod health;
+pub mod models;
 pub mod openapi;
 pub mod signatures;
 pub mod users;
@@ -34,6 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(signatures::list)
                 .service(audit::query)
                 .service(audit::verify)
-                .service(audit::export),
+                .service(audit::export)
+                .service(models::list),
         );
 }

@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         super::audit::query,
         super::audit::verify,
         super::audit::export,
+        super::models::list,
         openapi_json,
     ),
     modifiers(&BearerAuth)

@@ -1,0 +1,15 @@
+//! `GET /api/v1/models`: the models this installation pins (files and SHA-256, licence,
+//! prompt format) and the state of each (ready, missing, being fetched, failed, mismatch).
+
+use crate::auth::{AnyRole, Guard};
+use crate::models::ModelView;
+use crate::state::AppState;
+use actix_web::{HttpResponse, get, web};
+
+/// Every model of the manifest and where it stands.
+#[utoipa::path(get, path = "/api/v1/models", tag = "models", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ModelView>), (status = 401, body = crate::error::Problem)))]
+#[get("/models")]
+pub async fn list(state: web::Data<AppState>, _who: Guard<AnyRole>) -> HttpResponse {
+    HttpResponse::Ok().json(state.models.views())
+}
