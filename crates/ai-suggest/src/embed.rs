@@ -1,6 +1,8 @@
 //! Sentence embeddings (all-MiniLM-L6-v2 through candle's BERT): mean pooling over the
-//! attention mask, L2-normalised. Batches are padded to their longest sentence, not to the
-//! shipped tokenizer's fixed 128. Cosine similarity is only an on-topic gate: it does not
+//! attention mask, L2-normalised. Sentences are batched by length (the longest first) and
+//! each batch is padded to its longest sentence, not to the shipped tokenizer's fixed 128,
+//! so a long outlier does not make a whole batch of short sentences expensive; results come
+//! back in the input order. Cosine similarity is only an on-topic gate: it does not
 //! see a changed number or a dropped negation; the rule engine carries the safety.
 
 use crate::error::{AiError, io};
@@ -9,7 +11,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use std::path::Path;
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Tokenizer, TruncationParams};
 
 pub struct Embedder {
     pub name: String,
@@ -63,10 +65,7 @@ impl Embedder {
         let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device)?;
         let model = BertModel::load(vb, &cfg)?;
         let mut tk = Tokenizer::from_file(tokenizer).map_err(|e| io(tokenizer, e))?;
-        tk.with_padding(Some(PaddingParams {
-            strategy: PaddingStrategy::BatchLongest,
-            ..PaddingParams::default()
-        }));
+        tk.with_padding(None);
         tk.with_truncation(Some(TruncationParams {
             max_length: 256,
             ..TruncationParams::default()
@@ -80,19 +79,33 @@ impl Embedder {
         })
     }
 
-    /// Unit vectors, one per sentence, in batches of `batch`.
+    /// Unit vectors, one per sentence (in the order given), in batches of `batch`.
     pub fn embed(&self, sentences: &[String], batch: usize) -> Result<Vec<Vec<f32>>, AiError> {
-        let mut out = Vec::with_capacity(sentences.len());
-        for chunk in sentences.chunks(batch.max(1)) {
-            let enc = self
-                .tokenizer
-                .encode_batch(chunk.to_vec(), true)
-                .map_err(|e| AiError::Inference(format!("tokenize: {e}")))?;
-            let len = enc.first().map_or(0, |e| e.get_ids().len());
-            let ids: Vec<u32> = enc.iter().flat_map(|e| e.get_ids().to_vec()).collect();
-            let mask: Vec<u32> = enc
+        let enc = self
+            .tokenizer
+            .encode_batch(sentences.to_vec(), true)
+            .map_err(|e| AiError::Inference(format!("tokenize: {e}")))?;
+        let mut order: Vec<usize> = (0..enc.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(enc[i].get_ids().len()));
+        let mut out: Vec<Vec<f32>> = vec![Vec::new(); sentences.len()];
+        for chunk in order.chunks(batch.max(1)) {
+            let len = chunk
                 .iter()
-                .flat_map(|e| e.get_attention_mask().to_vec())
+                .map(|&i| enc[i].get_ids().len())
+                .max()
+                .unwrap_or(0);
+            let row = |i: usize, f: fn(&tokenizers::Encoding) -> &[u32]| -> Vec<u32> {
+                let mut v = f(&enc[i]).to_vec();
+                v.resize(len, 0);
+                v
+            };
+            let ids: Vec<u32> = chunk
+                .iter()
+                .flat_map(|&i| row(i, |e| e.get_ids()))
+                .collect();
+            let mask: Vec<u32> = chunk
+                .iter()
+                .flat_map(|&i| row(i, |e| e.get_attention_mask()))
                 .collect();
             let b = chunk.len();
             let ids = Tensor::from_vec(ids, (b, len), &self.device)?;
@@ -105,7 +118,9 @@ impl Embedder {
             let mean = summed.broadcast_div(&counts)?;
             let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
             let unit = mean.broadcast_div(&norm)?;
-            out.extend(unit.to_vec2::<f32>()?);
+            for (&i, v) in chunk.iter().zip(unit.to_vec2::<f32>()?) {
+                out[i] = v;
+            }
         }
         Ok(out)
     }
