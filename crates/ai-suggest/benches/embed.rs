@@ -13,6 +13,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+mod common;
+
 const BATCH: usize = 32;
 
 fn main() {
@@ -27,20 +29,9 @@ fn main() {
             return;
         }
     };
-    let corpus = root.join("../shared/corpus/clinical/CDISC_Pilot_Study.pdf");
-    let Ok(bytes) = std::fs::read(&corpus) else {
-        println!("skipped: {} is absent", corpus.display());
+    let Some(sentences) = common::cdisc_sentences(&root, 5, 512) else {
         return;
     };
-    let doc = ingest::parse(&bytes).unwrap();
-    let sentences: Vec<String> = doc
-        .blocks
-        .iter()
-        .flat_map(|b| b.sentences.iter())
-        .filter(|s| s.text.split_whitespace().count() >= 5)
-        .take(512)
-        .map(|s| s.text.clone())
-        .collect();
     let threads = candle_core::utils::get_num_threads();
     e.embed(&sentences[..BATCH], BATCH).unwrap();
     let mut best = 0f64;

@@ -11,6 +11,8 @@ use ai_suggest::{Decoding, Generator, GgufGenerator, Manifest, Template};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+mod common;
+
 const N_GEN: usize = 64;
 
 /// Prefill and generation tokens/s of `name` against llama.cpp on the same file.
@@ -112,20 +114,9 @@ fn main() {
     let t = Template::get("plain_language").unwrap();
 
     // A document's worth of candidate sentences: one at a time against batches of 8.
-    let corpus = root.join("../shared/corpus/clinical/CDISC_Pilot_Study.pdf");
-    let Ok(bytes) = std::fs::read(&corpus) else {
-        println!("skipped sentences/s: {} is absent", corpus.display());
+    let Some(sentences) = common::cdisc_sentences(&root, 15, 32) else {
         return;
     };
-    let doc = ingest::parse(&bytes).unwrap();
-    let sentences: Vec<String> = doc
-        .blocks
-        .iter()
-        .flat_map(|b| b.sentences.iter())
-        .filter(|s| s.text.split_whitespace().count() >= 15)
-        .take(32)
-        .map(|s| s.text.clone())
-        .collect();
     let prompts: Vec<String> = sentences.iter().map(|s| t.render("chatml", s)).collect();
     let d = |b| Decoding {
         max_new_tokens: 48,

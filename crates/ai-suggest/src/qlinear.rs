@@ -296,33 +296,20 @@ fn hsum_lanes(l: [f32; 8]) -> f32 {
     target_feature = "fma"
 ))]
 #[allow(unsafe_code)]
-fn dot4_q41(w: [&[BlockQ41]; 4], x: &[BlockQ8]) -> [f32; 4] {
-    // SAFETY: compiled only when the build targets CPUs with AVX2 and FMA (the `cfg`
-    // above), so the instructions exist wherever the binary runs; the kernel reads only
-    // through safe slices.
-    unsafe { avx2::dot4_q41(w, x) }
-}
-
-#[cfg(all(
-    target_arch = "x86_64",
-    target_feature = "avx2",
-    target_feature = "fma"
-))]
-#[allow(unsafe_code)]
-fn dot4_q80(w: [&[BlockQ80]; 4], x: &[BlockQ8]) -> [f32; 4] {
-    // SAFETY: as for `dot4_q41`.
-    unsafe { avx2::dot4_q80(w, x) }
-}
-
-#[cfg(all(
-    target_arch = "x86_64",
-    target_feature = "avx2",
-    target_feature = "fma"
-))]
-#[allow(unsafe_code)]
 mod avx2 {
     use super::{BlockQ8, BlockQ41, BlockQ80, h};
     use std::arch::x86_64::*;
+
+    pub(super) fn dot4_q41(w: [&[BlockQ41]; 4], x: &[BlockQ8]) -> [f32; 4] {
+        // SAFETY: this module is compiled only when the build targets CPUs with AVX2 and
+        // FMA (its `cfg`), so the instructions exist wherever the binary runs.
+        unsafe { q41(w, x) }
+    }
+
+    pub(super) fn dot4_q80(w: [&[BlockQ80]; 4], x: &[BlockQ8]) -> [f32; 4] {
+        // SAFETY: as for `dot4_q41`.
+        unsafe { q80(w, x) }
+    }
 
     #[target_feature(enable = "avx2,fma")]
     fn load32(b: &[u8; 32]) -> __m256i {
@@ -350,7 +337,7 @@ mod avx2 {
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub(super) fn dot4_q41(w: [&[BlockQ41]; 4], x: &[BlockQ8]) -> [f32; 4] {
+    fn q41(w: [&[BlockQ41]; 4], x: &[BlockQ8]) -> [f32; 4] {
         let m4 = _mm256_set1_epi8(0x0F);
         let ones = _mm256_set1_epi16(1);
         let mut acc = [_mm256_setzero_ps(); 4];
@@ -374,7 +361,7 @@ mod avx2 {
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub(super) fn dot4_q80(w: [&[BlockQ80]; 4], x: &[BlockQ8]) -> [f32; 4] {
+    fn q80(w: [&[BlockQ80]; 4], x: &[BlockQ8]) -> [f32; 4] {
         let ones = _mm256_set1_epi16(1);
         let mut acc = [_mm256_setzero_ps(); 4];
         for (b, bx) in x.iter().enumerate() {
@@ -454,6 +441,12 @@ mod portable {
     }
 }
 
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma"
+))]
+use avx2::{dot4_q41, dot4_q80};
 #[cfg(not(all(
     target_arch = "x86_64",
     target_feature = "avx2",
@@ -700,52 +693,6 @@ mod tests {
                 assert_eq!(&row[..rows], &g[..]);
                 assert_eq!(&row[rows..], &g[..]);
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod timing {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    /// `cargo test --release -p dualcheck-ai-suggest --lib qlinear::timing -- --ignored --nocapture`
-    #[test]
-    #[ignore]
-    fn product_speed() {
-        let (rows, cols) = (65536, 640);
-        let w: Vec<f32> = (0..rows * cols)
-            .map(|i| ((i * 7919) % 255) as f32 / 255.0 - 0.5)
-            .collect();
-        let w = Tensor::from_vec(w, (rows, cols), &Device::Cpu).unwrap();
-        for dtype in [GgmlDType::Q8_0, GgmlDType::Q4_1] {
-            let q = QTensor::quantize(&w, dtype).unwrap();
-            let mat = QMatrix::from_qtensor(&q).unwrap();
-            let cm = QMatMul::from_qtensor(q).unwrap();
-            let x = Tensor::from_vec(vec![0.1f32; cols], (1, cols), &Device::Cpu).unwrap();
-            for _ in 0..3 {
-                mat.forward(&x).unwrap();
-                cm.forward(&x).unwrap();
-            }
-            let n = 50;
-            let t = std::time::Instant::now();
-            for _ in 0..n {
-                mat.forward(&x).unwrap();
-            }
-            let ours = t.elapsed().as_secs_f64() / n as f64;
-            let t = std::time::Instant::now();
-            for _ in 0..n {
-                cm.forward(&x).unwrap();
-            }
-            let theirs = t.elapsed().as_secs_f64() / n as f64;
-            let blocks = (rows * cols / 32) as f64;
-            println!(
-                "{dtype:?}: ours {:.2} ms ({:.1} ns/block), candle {:.2} ms ({:.1} ns/block)",
-                ours * 1e3,
-                ours * 1e9 / blocks,
-                theirs * 1e3,
-                theirs * 1e9 / blocks
-            );
         }
     }
 }

@@ -262,19 +262,3 @@ fn minilm_embeds_paraphrases_close() {
     println!("cosine paraphrase {para:.3}, unrelated {other:.3}");
     assert!(para > 0.9 && other < 0.5, "{para} {other}");
 }
-
-/// For profiling generation (`perf record` on the test binary), not a check:
-/// `cargo test --release -p dualcheck-ai-suggest --test real_models decode_loop -- --ignored`
-#[test]
-#[ignore]
-fn decode_loop() {
-    let name = std::env::var("DUALCHECK_PROFILE_MODEL").unwrap_or_else(|_| "gemma3-270m".into());
-    let Some(g) = load(&name) else { return };
-    let g = g.lock().unwrap();
-    let ids = g
-        .tokenizer()
-        .encode_prompt("The dose was 10 mg once daily.")
-        .unwrap();
-    let (pre, gen_) = g.raw_speed(&ids, 200).unwrap();
-    println!("{name}: prefill {pre:.0} tokens/s, generation {gen_:.0} tokens/s");
-}
