@@ -16,9 +16,8 @@
 //! tied to the output projection. The embedding matrix stays quantised (262,144 × 640 in
 //! Q8_0 is 178 MB; dequantised it would be 671 MB) and serves both.
 
-use crate::decoder::{
-    SeqCache, architecture, attend, finish, fweight, heads, meta_f, meta_u, pack, rope_tables,
-};
+use crate::attention::{Heads, LayerKv, Rotary, attend};
+use crate::decoder::{SeqCache, architecture, finish, fweight, meta_f, meta_u, pack};
 use crate::error::AiError;
 use crate::qlinear::{Projection, TokenEmbedding};
 use candle_core::quantized::gguf_file::Content;
@@ -65,8 +64,8 @@ pub struct Gemma3 {
     output: Projection,
     layers: Vec<Layer>,
     norm: Tensor,
-    rope_local: (Tensor, Tensor),
-    rope_global: (Tensor, Tensor),
+    rope_local: Rotary,
+    rope_global: Rotary,
     pub vocab_size: usize,
 }
 
@@ -145,18 +144,18 @@ impl Gemma3 {
                 post_ffn_norm: f(r, "post_ffw_norm")?,
             });
         }
-        let rope_local = rope_tables(
+        let rope_local = Rotary::new(
             config.head_dim,
             config.rope_base_local,
             config.context_length,
-            dev,
-        )?;
-        let rope_global = rope_tables(
+            false,
+        );
+        let rope_global = Rotary::new(
             config.head_dim,
             config.rope_base_global,
             config.context_length,
-            dev,
-        )?;
+            false,
+        );
         Ok(Self {
             config,
             embed,
@@ -181,15 +180,20 @@ impl Gemma3 {
         let (spans, all) = pack(seqs, c.n_layer, c.context_length)?;
         let n = all.len();
         let mut x = (self.embed.lookup(&all)? * (c.n_embd as f64).sqrt())?;
-        let scale = 1.0 / (c.head_dim as f64).sqrt();
         for (li, l) in self.layers.iter().enumerate() {
             let global = self.is_global(li);
-            let (cos_t, sin_t) = if global {
+            let rotary = if global {
                 &self.rope_global
             } else {
                 &self.rope_local
             };
-            let window = (!global).then_some(c.sliding_window);
+            let heads = Heads {
+                n_head: c.n_head,
+                n_kv: c.n_kv_head,
+                head_dim: c.head_dim,
+                scale: 1.0 / (c.head_dim as f32).sqrt(),
+                window: (!global).then_some(c.sliding_window),
+            };
             let h = candle_nn::ops::rms_norm(&x, &l.attn_norm, eps)?;
             let [q_all, k_all, v_all]: [Tensor; 3] = l
                 .qkv
@@ -209,19 +213,20 @@ impl Gemma3 {
                 eps,
             )?
             .reshape((n, c.n_kv_head * c.head_dim))?;
-            let mut ys = Vec::with_capacity(seqs.len());
-            for (si, &s) in spans.iter().enumerate() {
-                let q = heads(&q_all, s, c.n_head, c.head_dim)?;
-                let k = heads(&k_all, s, c.n_kv_head, c.head_dim)?;
-                let v = heads(&v_all, s, c.n_kv_head, c.head_dim)?;
-                let cos = cos_t.narrow(0, s.pos, s.t)?;
-                let sin = sin_t.narrow(0, s.pos, s.t)?;
-                let q = candle_nn::rotary_emb::rope(&q, &cos, &sin)?;
-                let k = candle_nn::rotary_emb::rope(&k, &cos, &sin)?;
-                let slot = &mut seqs[si].1.layers[li];
-                ys.push(attend(&q, k, v, slot, s, scale, window)?);
-            }
-            let y = Tensor::cat(&ys, 0)?;
+            let mut slots: Vec<&mut LayerKv> = seqs
+                .iter_mut()
+                .map(|(_, cache)| &mut cache.layers[li])
+                .collect();
+            let y = attend(
+                q_all.flatten_all()?.to_vec1()?,
+                k_all.flatten_all()?.to_vec1()?,
+                &v_all.flatten_all()?.to_vec1::<f32>()?,
+                &spans,
+                &mut slots,
+                rotary,
+                heads,
+            );
+            let y = Tensor::from_vec(y, (n, c.n_head * c.head_dim), &Device::Cpu)?;
             let y = candle_nn::ops::rms_norm(&l.wo.forward1(&y)?, &l.post_attn_norm, eps)?;
             x = (x + y)?;
             let h = candle_nn::ops::rms_norm(&x, &l.ffn_norm, eps)?;

@@ -14,6 +14,7 @@
 //!
 //! The cross-check of a proposal is the rule engine's job, done by the caller.
 
+mod attention;
 pub mod decoder;
 pub mod embed;
 mod error;

@@ -3,9 +3,8 @@
 //! weights run as stored in the file, with q/k/v and gate/up stacked into one product each
 //! ([`crate::qlinear`]); Q4_0/Q5_0/Q5_1 are widened to Q8_0 at load ([`crate::decoder`]).
 
-use crate::decoder::{
-    SeqCache, architecture, attend, finish, fweight, heads, meta_f, meta_u, pack, rope_tables,
-};
+use crate::attention::{Heads, LayerKv, Rotary, attend};
+use crate::decoder::{SeqCache, architecture, finish, fweight, meta_f, meta_u, pack};
 use crate::error::AiError;
 use crate::qlinear::{Projection, TokenEmbedding};
 use candle_core::quantized::gguf_file::Content;
@@ -48,8 +47,7 @@ pub struct Llama {
     layers: Vec<Layer>,
     norm: Tensor,
     output: Projection,
-    cos: Tensor,
-    sin: Tensor,
+    rotary: Rotary,
     pub vocab_size: usize,
 }
 
@@ -130,20 +128,20 @@ impl Llama {
                 w_down: Projection::load(ct, r, &names(&["ffn_down"]), dev)?,
             });
         }
-        let (cos, sin) = rope_tables(
+        // llama rotates adjacent pairs; qwen2 the two halves (NeoX).
+        let rotary = Rotary::new(
             config.head_dim,
             config.rope_base,
             config.context_length,
-            dev,
-        )?;
+            config.arch != "qwen2",
+        );
         Ok(Self {
             config,
             embed,
             layers,
             norm,
             output,
-            cos,
-            sin,
+            rotary,
             vocab_size,
         })
     }
@@ -154,7 +152,14 @@ impl Llama {
         let c = &self.config;
         let (spans, all) = pack(seqs, c.n_layer, c.context_length)?;
         let mut x = self.embed.lookup(&all)?;
-        let scale = 1.0 / (c.head_dim as f64).sqrt();
+        let n = all.len();
+        let heads = Heads {
+            n_head: c.n_head,
+            n_kv: c.n_kv_head,
+            head_dim: c.head_dim,
+            scale: 1.0 / (c.head_dim as f32).sqrt(),
+            window: None,
+        };
         for (li, l) in self.layers.iter().enumerate() {
             let h = candle_nn::ops::rms_norm(&x, &l.attn_norm, c.rms_eps as f32)?;
             let add_bias = |y: Tensor, bias: &Option<Tensor>| -> candle_core::Result<Tensor> {
@@ -171,28 +176,20 @@ impl Llama {
             let q_all = add_bias(q_all, &l.bq)?;
             let k_all = add_bias(k_all, &l.bk)?;
             let v_all = add_bias(v_all, &l.bv)?;
-            let mut ys = Vec::with_capacity(seqs.len());
-            for (si, &s) in spans.iter().enumerate() {
-                let q = heads(&q_all, s, c.n_head, c.head_dim)?;
-                let k = heads(&k_all, s, c.n_kv_head, c.head_dim)?;
-                let v = heads(&v_all, s, c.n_kv_head, c.head_dim)?;
-                let cos = self.cos.narrow(0, s.pos, s.t)?;
-                let sin = self.sin.narrow(0, s.pos, s.t)?;
-                let (q, k) = if c.arch == "qwen2" {
-                    (
-                        candle_nn::rotary_emb::rope(&q, &cos, &sin)?,
-                        candle_nn::rotary_emb::rope(&k, &cos, &sin)?,
-                    )
-                } else {
-                    (
-                        candle_nn::rotary_emb::rope_i(&q, &cos, &sin)?,
-                        candle_nn::rotary_emb::rope_i(&k, &cos, &sin)?,
-                    )
-                };
-                let slot = &mut seqs[si].1.layers[li];
-                ys.push(attend(&q, k, v, slot, s, scale, None)?);
-            }
-            let y = Tensor::cat(&ys, 0)?;
+            let mut slots: Vec<&mut LayerKv> = seqs
+                .iter_mut()
+                .map(|(_, cache)| &mut cache.layers[li])
+                .collect();
+            let y = attend(
+                q_all.flatten_all()?.to_vec1()?,
+                k_all.flatten_all()?.to_vec1()?,
+                &v_all.flatten_all()?.to_vec1::<f32>()?,
+                &spans,
+                &mut slots,
+                &self.rotary,
+                heads,
+            );
+            let y = Tensor::from_vec(y, (n, c.n_head * c.head_dim), &Device::Cpu)?;
             x = (x + l.wo.forward1(&y)?)?;
             let h = candle_nn::ops::rms_norm(&x, &l.ffn_norm, c.rms_eps as f32)?;
             let [gate, up]: [Tensor; 2] = l
