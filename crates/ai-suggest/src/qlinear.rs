@@ -67,10 +67,6 @@ fn bits(b: &[u8]) -> u16 {
     u16::from_le_bytes([b[0], b[1]])
 }
 
-fn byte(words: &[i64], j: usize) -> u8 {
-    (words[j / 8] >> (8 * (j % 8))) as u8
-}
-
 /// The blocks of one matrix, in row-major order.
 #[derive(Debug, Clone)]
 enum Blocks {
@@ -279,20 +275,6 @@ fn quantize_block(x: &[f32]) -> BlockQ8 {
     }
 }
 
-#[cfg_attr(
-    all(
-        target_arch = "x86_64",
-        target_feature = "avx2",
-        target_feature = "fma"
-    ),
-    allow(dead_code)
-)]
-/// Sum of 8 lanes in the order (l0+l4, l1+l5, l2+l6, l3+l7), then pairs, then the two.
-fn hsum_lanes(l: [f32; 8]) -> f32 {
-    let s = [l[0] + l[4], l[1] + l[5], l[2] + l[6], l[3] + l[7]];
-    (s[0] + s[2]) + (s[1] + s[3])
-}
-
 #[cfg(all(
     target_arch = "x86_64",
     target_feature = "avx2",
@@ -381,14 +363,6 @@ mod avx2 {
     }
 }
 
-/// The AVX2 lane layout in plain Rust: lane `l` sums values `4l..4l+4`.
-fn lanes_dot(acc: &mut [f32; 8], d: f32, prod: impl Fn(usize) -> i32) {
-    for (l, a) in acc.iter_mut().enumerate() {
-        let p: i32 = (4 * l..4 * l + 4).map(&prod).sum();
-        *a = d.mul_add(p as f32, *a);
-    }
-}
-
 /// The kernels in plain Rust, same arithmetic in the same order as the AVX2 ones (a test
 /// compares them bit for bit); used when the build does not target AVX2.
 #[cfg_attr(
@@ -400,7 +374,25 @@ fn lanes_dot(acc: &mut [f32; 8], d: f32, prod: impl Fn(usize) -> i32) {
     allow(dead_code)
 )]
 mod portable {
-    use super::{BlockQ8, BlockQ41, BlockQ80, byte, hsum_lanes, lanes_dot};
+    use super::{BlockQ8, BlockQ41, BlockQ80};
+
+    fn byte(words: &[i64], j: usize) -> u8 {
+        (words[j / 8] >> (8 * (j % 8))) as u8
+    }
+
+    /// Sum of 8 lanes in the order (l0+l4, l1+l5, l2+l6, l3+l7), then pairs, then the two.
+    fn hsum_lanes(l: [f32; 8]) -> f32 {
+        let s = [l[0] + l[4], l[1] + l[5], l[2] + l[6], l[3] + l[7]];
+        (s[0] + s[2]) + (s[1] + s[3])
+    }
+
+    /// The AVX2 lane layout in plain Rust: lane `l` sums values `4l..4l+4`.
+    fn lanes_dot(acc: &mut [f32; 8], d: f32, prod: impl Fn(usize) -> i32) {
+        for (l, a) in acc.iter_mut().enumerate() {
+            let p: i32 = (4 * l..4 * l + 4).map(&prod).sum();
+            *a = d.mul_add(p as f32, *a);
+        }
+    }
 
     pub(super) fn dot4_q41(w: [&[BlockQ41]; 4], x: &[BlockQ8]) -> [f32; 4] {
         let mut out = [0f32; 4];

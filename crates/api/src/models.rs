@@ -101,10 +101,6 @@ impl ModelHub {
         }
     }
 
-    pub fn dir(&self) -> &std::path::Path {
-        &self.dir
-    }
-
     fn state(&self, name: &str) -> ModelState {
         self.states
             .lock()
