@@ -113,44 +113,68 @@ fn main() {
     };
     let t = Template::get("plain_language").unwrap();
 
-    // A document's worth of candidate sentences: one at a time against batches of 8.
+    // A document's worth of candidate sentences: one at a time against batches of 8, each
+    // with and without drafts; the outputs must be identical in all four runs.
     let Some(sentences) = common::cdisc_sentences(&root, 15, 32) else {
         return;
     };
     let prompts: Vec<String> = sentences.iter().map(|s| t.render("chatml", s)).collect();
-    let d = |b| Decoding {
+    let d = |b, drafts| Decoding {
         max_new_tokens: 48,
         batch_size: b,
+        draft_tokens: drafts,
         ..Decoding::default()
     };
-    let t0 = Instant::now();
-    let one: Vec<String> = prompts
-        .iter()
-        .map(|p| {
-            g.generate(std::slice::from_ref(p), &d(1))
-                .unwrap()
-                .remove(0)
-                .text
-        })
-        .collect();
-    let single = t0.elapsed().as_secs_f64();
-    let t0 = Instant::now();
-    let batched: Vec<String> = g
-        .generate(&prompts, &d(8))
-        .unwrap()
-        .into_iter()
-        .map(|x| x.text)
-        .collect();
-    let batch = t0.elapsed().as_secs_f64();
-    assert_eq!(
-        one, batched,
-        "batched outputs must equal one-at-a-time outputs"
+    let mut run = |b: usize, drafts: usize| -> (Vec<String>, f64, usize) {
+        let t0 = Instant::now();
+        let outs: Vec<_> = if b == 0 {
+            // One at a time, every prompt from its first token.
+            prompts
+                .iter()
+                .map(|p| {
+                    g.clear_prefix();
+                    g.generate(std::slice::from_ref(p), &d(1, drafts))
+                        .unwrap()
+                        .remove(0)
+                })
+                .collect()
+        } else if b == 1 {
+            prompts
+                .iter()
+                .map(|p| {
+                    g.generate(std::slice::from_ref(p), &d(1, drafts))
+                        .unwrap()
+                        .remove(0)
+                })
+                .collect()
+        } else {
+            g.generate(&prompts, &d(b, drafts)).unwrap()
+        };
+        let secs = t0.elapsed().as_secs_f64();
+        let tokens = outs.iter().map(|o| o.generated_tokens).sum();
+        (outs.into_iter().map(|o| o.text).collect(), secs, tokens)
+    };
+    let n = sentences.len() as f64;
+    let (reference, single, tokens) = run(0, 0);
+    println!(
+        "{} candidate sentences of CDISC_Pilot_Study.pdf ({tokens} tokens generated), sentences/s:",
+        sentences.len()
     );
     println!(
-        "{} candidate sentences of CDISC_Pilot_Study.pdf: one at a time {:.2} sentences/s, batched (8 per forward pass) {:.2} sentences/s, ratio {:.2}",
-        sentences.len(),
-        sentences.len() as f64 / single,
-        sentences.len() as f64 / batch,
-        single / batch
+        "  one at a time, whole prompts, no drafts:         {:.2}",
+        n / single
     );
+    for (b, drafts, label) in [
+        (1, 0, "one at a time, template prefix reused, no drafts:"),
+        (1, 8, "one at a time, prefix reused, drafts of 8:      "),
+        (8, 0, "batched (8 per pass), prefix reused, no drafts: "),
+        (8, 8, "batched (8 per pass), prefix reused, drafts of 8:"),
+    ] {
+        let (texts, secs, _) = run(b, drafts);
+        assert_eq!(
+            texts, reference,
+            "outputs must not depend on batching, prefixes or drafts"
+        );
+        println!("  {label} {:.2}  ratio {:.2}", n / secs, single / secs);
+    }
 }

@@ -20,6 +20,17 @@ pub(crate) struct LayerKv {
     v: Vec<f32>,
 }
 
+impl LayerKv {
+    /// Keep the first `keep` of `of` positions (a draft's rejected tokens leave the cache).
+    pub(crate) fn truncate(&mut self, keep: usize, of: usize) {
+        if of > 0 && keep < of {
+            let kw = self.k.len() / of;
+            self.k.truncate(keep * kw);
+            self.v.truncate(keep * kw);
+        }
+    }
+}
+
 /// Rotary position tables for one frequency base.
 #[derive(Debug, Clone)]
 pub(crate) struct Rotary {

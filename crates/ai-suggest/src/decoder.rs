@@ -24,6 +24,16 @@ pub struct SeqCache {
     pub len: usize,
 }
 
+impl SeqCache {
+    /// Forget every position from `len` on (rejected draft tokens).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        for l in &mut self.layers {
+            l.truncate(len, self.len);
+        }
+        self.len = self.len.min(len);
+    }
+}
+
 /// Where one sequence's new tokens sit in the packed batch.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Span {
@@ -67,14 +77,19 @@ pub(crate) fn pack(
     Ok((spans, all))
 }
 
-/// After the last layer: advance every cache and take each sequence's last row.
+/// After the last layer: advance every cache and take each sequence's last row, or with
+/// `all` every new row (in packed order).
 pub(crate) fn finish(
     x: &Tensor,
     seqs: &mut [(&[u32], &mut SeqCache)],
     spans: &[Span],
+    all: bool,
 ) -> Result<Tensor, AiError> {
     for ((_, cache), s) in seqs.iter_mut().zip(spans) {
         cache.len += s.t;
+    }
+    if all {
+        return Ok(x.clone());
     }
     let last: Vec<Tensor> = spans
         .iter()

@@ -1,23 +1,19 @@
-//! Sentence embeddings (all-MiniLM-L6-v2 through candle's BERT): mean pooling over the
-//! attention mask, L2-normalised. Sentences are batched by length (the longest first) and
-//! each batch is padded to its longest sentence, not to the shipped tokenizer's fixed 128,
-//! so a long outlier does not make a whole batch of short sentences expensive; results come
-//! back in the input order. Cosine similarity is only an on-topic gate: it does not
+//! Sentence embeddings (all-MiniLM-L6-v2 on our BERT encoder, [`crate::bert`]): mean
+//! pooling over each sentence's tokens, L2-normalised. Sentences are batched by length (the
+//! longest first) and packed without padding (not to the shipped tokenizer's fixed 128);
+//! results come back in the input order. Cosine similarity is only an on-topic gate: it does not
 //! see a changed number or a dropped negation; the rule engine carries the safety.
 
+use crate::bert::{Bert, BertConfig};
 use crate::error::{AiError, io};
 use crate::manifest::ModelEntry;
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
 use std::path::Path;
 use tokenizers::{Tokenizer, TruncationParams};
 
 pub struct Embedder {
     pub name: String,
-    model: BertModel,
+    model: Bert,
     tokenizer: Tokenizer,
-    device: Device,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -58,12 +54,9 @@ impl Embedder {
         config: &Path,
         tokenizer: &Path,
     ) -> Result<Self, AiError> {
-        let device = Device::Cpu;
         let cfg_text = std::fs::read_to_string(config).map_err(|e| io(config, e))?;
-        let cfg: Config = serde_json::from_str(&cfg_text).map_err(|e| io(config, e))?;
-        let bytes = std::fs::read(weights).map_err(|e| io(weights, e))?;
-        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device)?;
-        let model = BertModel::load(vb, &cfg)?;
+        let cfg: BertConfig = serde_json::from_str(&cfg_text).map_err(|e| io(config, e))?;
+        let model = Bert::load(weights, cfg)?;
         let mut tk = Tokenizer::from_file(tokenizer).map_err(|e| io(tokenizer, e))?;
         tk.with_padding(None);
         tk.with_truncation(Some(TruncationParams {
@@ -75,7 +68,6 @@ impl Embedder {
             name: name.into(),
             model,
             tokenizer: tk,
-            device,
         })
     }
 
@@ -89,36 +81,8 @@ impl Embedder {
         order.sort_by_key(|&i| std::cmp::Reverse(enc[i].get_ids().len()));
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); sentences.len()];
         for chunk in order.chunks(batch.max(1)) {
-            let len = chunk
-                .iter()
-                .map(|&i| enc[i].get_ids().len())
-                .max()
-                .unwrap_or(0);
-            let row = |i: usize, f: fn(&tokenizers::Encoding) -> &[u32]| -> Vec<u32> {
-                let mut v = f(&enc[i]).to_vec();
-                v.resize(len, 0);
-                v
-            };
-            let ids: Vec<u32> = chunk
-                .iter()
-                .flat_map(|&i| row(i, |e| e.get_ids()))
-                .collect();
-            let mask: Vec<u32> = chunk
-                .iter()
-                .flat_map(|&i| row(i, |e| e.get_attention_mask()))
-                .collect();
-            let b = chunk.len();
-            let ids = Tensor::from_vec(ids, (b, len), &self.device)?;
-            let mask = Tensor::from_vec(mask, (b, len), &self.device)?;
-            let types = ids.zeros_like()?;
-            let hidden = self.model.forward(&ids, &types, Some(&mask))?;
-            let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-            let summed = hidden.broadcast_mul(&m)?.sum(1)?;
-            let counts = m.sum(1)?.clamp(1e-9, f64::MAX)?;
-            let mean = summed.broadcast_div(&counts)?;
-            let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
-            let unit = mean.broadcast_div(&norm)?;
-            for (&i, v) in chunk.iter().zip(unit.to_vec2::<f32>()?) {
+            let ids: Vec<&[u32]> = chunk.iter().map(|&i| enc[i].get_ids()).collect();
+            for (&i, v) in chunk.iter().zip(self.model.embed(&ids)?) {
                 out[i] = v;
             }
         }

@@ -173,8 +173,13 @@ impl Gemma3 {
     }
 
     /// Forward a batch: for each sequence, its new tokens and its cache (updated). Returns
-    /// the logits of each sequence's last new token (batch × vocab).
-    pub fn forward(&self, seqs: &mut [(&[u32], &mut SeqCache)]) -> Result<Tensor, AiError> {
+    /// the logits of each sequence's last new token (batch × vocab), or with `every_row` of every
+    /// new token (new tokens × vocab, in order).
+    pub fn forward(
+        &self,
+        seqs: &mut [(&[u32], &mut SeqCache)],
+        every_row: bool,
+    ) -> Result<Tensor, AiError> {
         let c = &self.config;
         let eps = c.rms_eps as f32;
         let (spans, all) = pack(seqs, c.n_layer, c.context_length)?;
@@ -238,7 +243,7 @@ impl Gemma3 {
             let y = l.w_down.forward1(&(gate.gelu()? * up)?)?;
             x = (x + candle_nn::ops::rms_norm(&y, &l.post_ffn_norm, eps)?)?;
         }
-        let last = finish(&x, seqs, &spans)?;
+        let last = finish(&x, seqs, &spans, every_row)?;
         let last = candle_nn::ops::rms_norm(&last, &self.norm, eps)?;
         Ok(self.output.forward1(&last)?.to_dtype(DType::F32)?)
     }

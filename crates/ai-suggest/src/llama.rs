@@ -147,8 +147,13 @@ impl Llama {
     }
 
     /// Forward a batch: for each sequence, its new tokens and its cache (updated). Returns
-    /// the logits of each sequence's last new token (batch × vocab).
-    pub fn forward(&self, seqs: &mut [(&[u32], &mut SeqCache)]) -> Result<Tensor, AiError> {
+    /// the logits of each sequence's last new token (batch × vocab), or with `every_row` of every
+    /// new token (new tokens × vocab, in order).
+    pub fn forward(
+        &self,
+        seqs: &mut [(&[u32], &mut SeqCache)],
+        every_row: bool,
+    ) -> Result<Tensor, AiError> {
         let c = &self.config;
         let (spans, all) = pack(seqs, c.n_layer, c.context_length)?;
         let mut x = self.embed.lookup(&all)?;
@@ -200,7 +205,7 @@ impl Llama {
             let gate = candle_nn::ops::silu(&gate)?;
             x = (x + l.w_down.forward1(&(gate * up)?)?)?;
         }
-        let last = finish(&x, seqs, &spans)?;
+        let last = finish(&x, seqs, &spans, every_row)?;
         let last = candle_nn::ops::rms_norm(&last, &self.norm, c.rms_eps as f32)?;
         Ok(self.output.forward1(&last)?.to_dtype(DType::F32)?)
     }

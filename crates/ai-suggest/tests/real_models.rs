@@ -158,17 +158,33 @@ fn smollm2_generation_is_deterministic_and_batch_independent() {
         .into_iter()
         .map(|x| x.text)
         .collect();
+    // One at a time, each from scratch (no stored template prefix to start from).
     let alone: Vec<String> = prompts
         .iter()
         .map(|p| {
+            g.clear_prefix();
             g.generate(std::slice::from_ref(p), &d(1))
                 .unwrap()
                 .remove(0)
                 .text
         })
         .collect();
+    let no_drafts: Vec<String> = g
+        .generate(
+            &prompts,
+            &Decoding {
+                draft_tokens: 0,
+                ..d(4)
+            },
+        )
+        .unwrap()
+        .into_iter()
+        .map(|x| x.text)
+        .collect();
     assert_eq!(batched, again);
     assert_eq!(batched, alone);
+    // Drafts change the speed, never the text.
+    assert_eq!(batched, no_drafts);
     for (s, o) in sentences.iter().zip(&batched) {
         println!("{s}\n  -> {o}");
     }
@@ -200,16 +216,24 @@ fn gemma3_gives_deterministic_batch_independent_proposals() {
         .iter()
         .map(|s| t.render(g.prompt_format(), s))
         .collect();
-    let texts = |g: &mut GgufGenerator, b| -> Vec<String> {
-        g.generate(&prompts, &d(b))
+    let texts = |g: &mut GgufGenerator, b, drafts| -> Vec<String> {
+        let d = Decoding {
+            draft_tokens: drafts,
+            ..d(b)
+        };
+        g.generate(&prompts, &d)
             .unwrap()
             .into_iter()
             .map(|x| x.text)
             .collect()
     };
-    let batched = texts(&mut g, 3);
-    assert_eq!(batched, texts(&mut g, 3));
-    assert_eq!(batched, texts(&mut g, 1));
+    let batched = texts(&mut g, 3, 8);
+    assert_eq!(batched, texts(&mut g, 3, 8));
+    g.clear_prefix();
+    assert_eq!(batched, texts(&mut g, 1, 8));
+    assert_eq!(batched, texts(&mut g, 1, 8));
+    assert_eq!(batched, texts(&mut g, 1, 0));
+    assert_eq!(batched, texts(&mut g, 3, 0));
     for (s, o) in sentences.iter().zip(&batched) {
         println!("{s}\n  -> {o}");
     }
@@ -261,4 +285,41 @@ fn minilm_embeds_paraphrases_close() {
     let (para, other) = (cosine(&v[0], &v[1]), cosine(&v[0], &v[2]));
     println!("cosine paraphrase {para:.3}, unrelated {other:.3}");
     assert!(para > 0.9 && other < 0.5, "{para} {other}");
+
+    // Our encoder against sentence-transformers on PyTorch (vectors recorded by
+    // scripts/record-embedding-fixture.py), in one batch and one by one.
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/minilm_sentence_transformers.jsonl");
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(fixture)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let texts: Vec<String> = rows
+        .iter()
+        .map(|r| r["text"].as_str().unwrap().to_string())
+        .collect();
+    let batched = e.embed(&texts, 8).unwrap();
+    let mut lowest = 1f32;
+    for (i, r) in rows.iter().enumerate() {
+        let want: Vec<f32> = r["vector"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect();
+        let alone = e
+            .embed(std::slice::from_ref(&texts[i]), 1)
+            .unwrap()
+            .remove(0);
+        lowest = lowest
+            .min(cosine(&batched[i], &want))
+            .min(cosine(&alone, &want));
+    }
+    println!(
+        "MiniLM vs sentence-transformers: lowest cosine {lowest:.7} on {} sentences",
+        rows.len()
+    );
+    assert!(rows.len() >= 16);
+    assert!(lowest > 0.99999, "lowest cosine {lowest}");
 }

@@ -264,26 +264,31 @@ fn tiny_gemma3_generates_deterministically_and_continues_at_the_right_position()
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let d = |b| Decoding {
+    let d = |b, drafts| Decoding {
         max_new_tokens: 10,
         batch_size: b,
+        draft_tokens: drafts,
         ..Decoding::for_format("completion")
     };
     let alone: Vec<String> = prompts
         .iter()
         .map(|p| {
-            g.generate(std::slice::from_ref(p), &d(1)).unwrap()[0]
+            g.generate(std::slice::from_ref(p), &d(1, 8)).unwrap()[0]
                 .text
                 .clone()
         })
         .collect();
-    let batched: Vec<String> = g
-        .generate(&prompts, &d(4))
-        .unwrap()
-        .into_iter()
-        .map(|x| x.text)
-        .collect();
-    assert_eq!(alone, batched);
+    let batched = |g: &mut GgufGenerator, drafts| -> Vec<String> {
+        g.generate(&prompts, &d(4, drafts))
+            .unwrap()
+            .into_iter()
+            .map(|x| x.text)
+            .collect()
+    };
+    assert_eq!(alone, batched(&mut g, 8));
+    // Drafts (checked several tokens per pass, the rejected ones dropped from the cache)
+    // give the same text as one token per pass.
+    assert_eq!(alone, batched(&mut g, 0));
     // A prompt fed in one pass or in two (the second starting at position 3) gives the
     // same next-token scores: positions, rotary tables and masks carry over.
     let ids = g
@@ -553,4 +558,53 @@ fn tiny_bert_embeds_unit_vectors_independent_of_batch() {
     }
     assert!((ai_suggest::cosine(&batched[0], &batched[2]) - 1.0).abs() < 1e-5);
     assert!(ai_suggest::cosine(&batched[0], &batched[1]) < 0.9999);
+}
+
+/// Our BERT encoder against candle-transformers' BERT (padded batch, attention mask, exact
+/// erf) on the tiny model: the same vectors.
+#[test]
+fn tiny_bert_matches_candles_bert() {
+    use candle_transformers::models::bert::{BertModel, Config};
+    let dir = tempfile::tempdir().unwrap();
+    write_tiny_bert(dir.path());
+    let e = Embedder::load_files(
+        "tiny-bert",
+        &dir.path().join("model.safetensors"),
+        &dir.path().join("config.json"),
+        &dir.path().join("tokenizer.json"),
+    )
+    .unwrap();
+    let s: Vec<String> = ["the dose was 50 mg daily", "no deaths", "dose daily"]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+    let ours = e.embed(&s, 8).unwrap();
+
+    let cfg: Config =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("config.json")).unwrap())
+            .unwrap();
+    let vb = varbuilder(&dir.path().join("model.safetensors"));
+    let model = BertModel::load(vb, &cfg).unwrap();
+    let tk = tokenizers::Tokenizer::from_file(dir.path().join("tokenizer.json")).unwrap();
+    for (text, mine) in s.iter().zip(&ours) {
+        let enc = tk.encode(text.as_str(), true).unwrap();
+        let ids = Tensor::new(enc.get_ids(), &Device::Cpu)
+            .unwrap()
+            .unsqueeze(0)
+            .unwrap();
+        let types = ids.zeros_like().unwrap();
+        let hidden = model.forward(&ids, &types, None).unwrap();
+        let mean = hidden.mean(1).unwrap().squeeze(0).unwrap();
+        let v: Vec<f32> = mean.to_vec1().unwrap();
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let want: Vec<f32> = v.iter().map(|x| x / norm).collect();
+        let c = ai_suggest::cosine(mine, &want);
+        assert!(c > 0.99999, "{text}: cosine {c}");
+    }
+}
+
+fn varbuilder(path: &Path) -> candle_nn::VarBuilder<'static> {
+    let bytes = std::fs::read(path).unwrap();
+    candle_nn::VarBuilder::from_buffered_safetensors(bytes, candle_core::DType::F32, &Device::Cpu)
+        .unwrap()
 }
