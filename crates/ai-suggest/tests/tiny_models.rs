@@ -521,17 +521,21 @@ fn write_tiny_bert(dir: &Path) {
     candle_core::safetensors::save(&m, dir.join("model.safetensors")).unwrap();
 }
 
+fn tiny_embedder(dir: &Path) -> Embedder {
+    write_tiny_bert(dir);
+    Embedder::load_files(
+        "tiny-bert",
+        &dir.join("model.safetensors"),
+        &dir.join("config.json"),
+        &dir.join("tokenizer.json"),
+    )
+    .unwrap()
+}
+
 #[test]
 fn tiny_bert_embeds_unit_vectors_independent_of_batch() {
     let dir = tempfile::tempdir().unwrap();
-    write_tiny_bert(dir.path());
-    let e = Embedder::load_files(
-        "tiny-bert",
-        &dir.path().join("model.safetensors"),
-        &dir.path().join("config.json"),
-        &dir.path().join("tokenizer.json"),
-    )
-    .unwrap();
+    let e = tiny_embedder(dir.path());
     let s: Vec<String> = [
         "the dose was 50 mg daily",
         "no deaths",
@@ -566,14 +570,7 @@ fn tiny_bert_embeds_unit_vectors_independent_of_batch() {
 fn tiny_bert_matches_candles_bert() {
     use candle_transformers::models::bert::{BertModel, Config};
     let dir = tempfile::tempdir().unwrap();
-    write_tiny_bert(dir.path());
-    let e = Embedder::load_files(
-        "tiny-bert",
-        &dir.path().join("model.safetensors"),
-        &dir.path().join("config.json"),
-        &dir.path().join("tokenizer.json"),
-    )
-    .unwrap();
+    let e = tiny_embedder(dir.path());
     let s: Vec<String> = ["the dose was 50 mg daily", "no deaths", "dose daily"]
         .iter()
         .map(|x| x.to_string())

@@ -184,19 +184,6 @@ pub(crate) fn all() -> Vec<(&'static str, Kernel<QuadQ41>, Kernel<QuadQ80>)> {
     v
 }
 
-/// The sums of four rows' accumulators, `(a0 + a1) + (a2 + a3)` each.
-#[cfg_attr(
-    all(
-        target_arch = "x86_64",
-        target_feature = "avx2",
-        target_feature = "fma"
-    ),
-    allow(dead_code)
-)]
-fn finish(acc: [[f32; 4]; 4]) -> [f32; 4] {
-    acc.map(|a| (a[0] + a[1]) + (a[2] + a[3]))
-}
-
 /// The reference: plain Rust, used when the build does not target AVX2 (and by the tests).
 #[cfg_attr(
     all(
@@ -207,7 +194,12 @@ fn finish(acc: [[f32; 4]; 4]) -> [f32; 4] {
     allow(dead_code)
 )]
 pub(crate) mod portable {
-    use super::{BlockQ8, QuadQ41, QuadQ80, finish, h};
+    use super::{BlockQ8, QuadQ41, QuadQ80, h};
+
+    /// The sums of four rows' accumulators, `(a0 + a1) + (a2 + a3)` each.
+    fn finish(acc: [[f32; 4]; 4]) -> [f32; 4] {
+        acc.map(|a| (a[0] + a[1]) + (a[2] + a[3]))
+    }
 
     /// `acc_j = fma(d, P_j, acc_j)` for one row.
     fn accumulate(acc: &mut [f32; 4], d: f32, p: impl Fn(usize) -> i32) {
@@ -251,6 +243,16 @@ pub(crate) mod portable {
     }
 }
 
+/// Four lanes as an array (SSE, part of every x86-64 CPU).
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+fn out(v: std::arch::x86_64::__m128) -> [f32; 4] {
+    let mut o = [0f32; 4];
+    // SAFETY: `o` has room for the four f32 stored.
+    unsafe { std::arch::x86_64::_mm_storeu_ps(o.as_mut_ptr(), v) };
+    o
+}
+
 #[cfg(all(
     target_arch = "x86_64",
     target_feature = "avx2",
@@ -258,7 +260,7 @@ pub(crate) mod portable {
 ))]
 #[allow(unsafe_code)]
 mod avx2 {
-    use super::{BlockQ8, QuadQ41, QuadQ80};
+    use super::{BlockQ8, QuadQ41, QuadQ80, out};
     use std::arch::x86_64::*;
 
     pub(super) fn q41(w: &[QuadQ41], x: &[BlockQ8]) -> [f32; 4] {
@@ -310,13 +312,6 @@ mod avx2 {
         let r2 = _mm256_castps256_ps128(a23);
         let r3 = _mm256_extractf128_ps(a23, 1);
         _mm_hadd_ps(_mm_hadd_ps(r0, r1), _mm_hadd_ps(r2, r3))
-    }
-
-    fn out(v: __m128) -> [f32; 4] {
-        let mut o = [0f32; 4];
-        // SAFETY: `o` has room for four f32.
-        unsafe { _mm_storeu_ps(o.as_mut_ptr(), v) };
-        o
     }
 
     #[target_feature(enable = "avx2,fma,f16c")]
@@ -392,7 +387,7 @@ mod avx2 {
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod vnni {
-    use super::{BlockQ8, QuadQ41, QuadQ80};
+    use super::{BlockQ8, QuadQ41, QuadQ80, out};
     use std::arch::x86_64::*;
     use std::sync::OnceLock;
 
@@ -444,13 +439,6 @@ mod vnni {
         let r2 = _mm512_extractf32x4_ps::<2>(acc);
         let r3 = _mm512_extractf32x4_ps::<3>(acc);
         _mm_hadd_ps(_mm_hadd_ps(r0, r1), _mm_hadd_ps(r2, r3))
-    }
-
-    fn out(v: __m128) -> [f32; 4] {
-        let mut o = [0f32; 4];
-        // SAFETY: `o` has room for four f32.
-        unsafe { _mm_storeu_ps(o.as_mut_ptr(), v) };
-        o
     }
 
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c")]
