@@ -123,6 +123,7 @@ impl QMatrix {
         let nb = k / QK;
         let xq: Vec<BlockQ8> = xs.chunks_exact(QK).map(BlockQ8::quantize).collect();
         let (k41, k80) = kernels::best();
+        let rows = kernels::best_rows();
         // Work items: about 16 bands of weight rows (a multiple of 4, at least 16 rows), each
         // computing its rows for every input row; few bands, few allocations per product.
         let band = (self.rows / 16).next_multiple_of(4).max(16);
@@ -133,18 +134,36 @@ impl QMatrix {
                 let r0 = bi * band;
                 let r1 = (r0 + band).min(self.rows);
                 let mut local = vec![0f32; (r1 - r0) * m];
-                // A quad's weights (a few KB) stay in L1 while every input row passes.
+                let mut put = |r: usize, i: usize, d: [f32; 4]| {
+                    for (q, v) in d.iter().enumerate().take(r1 - r) {
+                        local[i * (r1 - r0) + r + q - r0] = *v;
+                    }
+                };
+                // A quad's weights (a few KB) stay in L1 while every input row passes, four
+                // at a time where the CPU has such a kernel.
                 for r in (r0..r1).step_by(4) {
                     let w = (r / 4) * nb..(r / 4 + 1) * nb;
-                    for i in 0..m {
+                    let mut i = 0;
+                    if let Some((r41, r80)) = rows {
+                        while i + 4 <= m {
+                            let xs = [0, 1, 2, 3].map(|j| &xq[(i + j) * nb..(i + j + 1) * nb]);
+                            let d = match &self.quads {
+                                Quads::Q41(v) => r41(&v[w.clone()], xs),
+                                Quads::Q80(v) => r80(&v[w.clone()], xs),
+                            };
+                            for (j, dj) in d.into_iter().enumerate() {
+                                put(r, i + j, dj);
+                            }
+                            i += 4;
+                        }
+                    }
+                    for i in i..m {
                         let xi = &xq[i * nb..(i + 1) * nb];
                         let d = match &self.quads {
                             Quads::Q41(v) => k41(&v[w.clone()], xi),
                             Quads::Q80(v) => k80(&v[w.clone()], xi),
                         };
-                        for (q, v) in d.iter().enumerate().take(r1 - r) {
-                            local[(r + q - r0) * m + i] = *v;
-                        }
+                        put(r, i, d);
                     }
                 }
                 if let Ok(mut slot) = results[bi].lock() {
@@ -157,9 +176,11 @@ impl QMatrix {
             let local = res
                 .into_inner()
                 .map_err(|_| AiError::Inference("a matrix worker failed".into()))?;
+            // The band's values, input row by input row.
             let r0 = bi * band;
-            for (j, v) in local.iter().enumerate() {
-                out[(j % m) * self.rows + r0 + j / m] = *v;
+            let width = local.len() / m.max(1);
+            for (i, vals) in local.chunks_exact(width.max(1)).enumerate() {
+                out[i * self.rows + r0..i * self.rows + r0 + width].copy_from_slice(vals);
             }
         }
         Ok(Tensor::from_vec(out, (m, self.rows), &Device::Cpu)?)
@@ -345,7 +366,8 @@ mod tests {
     #[test]
     fn products_match_the_dequantised_products() {
         // 42 rows: ten quads and a tail of two.
-        let (rows, cols, m) = (42, 96, 3);
+        // Six input rows: four through the four-row kernels (where the CPU has them), two alone.
+        let (rows, cols, m) = (42, 96, 6);
         for dtype in [GgmlDType::Q4_1, GgmlDType::Q8_0] {
             let w = Tensor::from_vec(random(rows * cols, 1), (rows, cols), &Device::Cpu).unwrap();
             let q = QTensor::quantize(&w, dtype).unwrap();
@@ -373,6 +395,12 @@ mod tests {
                 .to_vec2::<f32>()
                 .unwrap();
             assert_eq!(one[0], got[1]);
+            let last = mat
+                .forward(&x.narrow(0, 5, 1).unwrap())
+                .unwrap()
+                .to_vec2::<f32>()
+                .unwrap();
+            assert_eq!(last[0], got[5]);
             // Every kernel version this CPU runs gives the same bits.
             let xq: Vec<BlockQ8> = x
                 .flatten_all()

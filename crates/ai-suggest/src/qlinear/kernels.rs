@@ -165,6 +165,19 @@ pub(crate) fn best() -> (Kernel<QuadQ41>, Kernel<QuadQ80>) {
     }
 }
 
+/// A kernel: four weight rows against four activation rows (`[activation row][weight row]`).
+pub(crate) type RowsKernel<Q> = fn(&[Q], [&[BlockQ8]; 4]) -> [[f32; 4]; 4];
+
+/// Kernels taking four activation rows at once (each weight block unpacked once for the
+/// four), where this CPU has them; they give the same bits as four single-row calls.
+pub(crate) fn best_rows() -> Option<(RowsKernel<QuadQ41>, RowsKernel<QuadQ80>)> {
+    #[cfg(target_arch = "x86_64")]
+    if vnni::available() {
+        return Some((vnni::q41_rows, vnni::q80_rows));
+    }
+    None
+}
+
 /// The versions this CPU can run, by name.
 #[cfg(test)]
 #[allow(clippy::type_complexity)]
@@ -406,13 +419,27 @@ mod vnni {
     pub(super) fn q41(w: &[QuadQ41], x: &[BlockQ8]) -> [f32; 4] {
         assert!(available(), "AVX-512 VNNI kernel on a CPU without it");
         // SAFETY: the CPU has the features (checked above).
-        unsafe { q41_impl(w, x) }
+        let [o] = unsafe { q41_impl(w, [x]) };
+        o
     }
 
     pub(super) fn q80(w: &[QuadQ80], x: &[BlockQ8]) -> [f32; 4] {
         assert!(available(), "AVX-512 VNNI kernel on a CPU without it");
         // SAFETY: the CPU has the features (checked above).
-        unsafe { q80_impl(w, x) }
+        let [o] = unsafe { q80_impl(w, [x]) };
+        o
+    }
+
+    pub(super) fn q41_rows(w: &[QuadQ41], xs: [&[BlockQ8]; 4]) -> [[f32; 4]; 4] {
+        assert!(available(), "AVX-512 VNNI kernel on a CPU without it");
+        // SAFETY: the CPU has the features (checked above).
+        unsafe { q41_impl(w, xs) }
+    }
+
+    pub(super) fn q80_rows(w: &[QuadQ80], xs: [&[BlockQ8]; 4]) -> [[f32; 4]; 4] {
+        assert!(available(), "AVX-512 VNNI kernel on a CPU without it");
+        // SAFETY: the CPU has the features (checked above).
+        unsafe { q80_impl(w, xs) }
     }
 
     /// 16 bytes at `p` in all four 128-bit lanes.
@@ -422,14 +449,11 @@ mod vnni {
         unsafe { _mm512_broadcast_i32x4(_mm_loadu_si128(p.cast())) }
     }
 
-    /// `d_w · d_x` with row `r`'s scale over lane `r`'s four values.
+    /// Row `r`'s weight scale over lane `r`'s four values.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c")]
-    fn spread(d: __m128, dx: f32) -> __m512 {
+    fn spread(d: __m128) -> __m512 {
         let idx = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
-        _mm512_mul_ps(
-            _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(d)),
-            _mm512_set1_ps(dx),
-        )
+        _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(d))
     }
 
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c")]
@@ -441,57 +465,78 @@ mod vnni {
         _mm_hadd_ps(_mm_hadd_ps(r0, r1), _mm_hadd_ps(r2, r3))
     }
 
+    /// Four weight rows against `N` activation rows: each weight block is unpacked once
+    /// for all of them, and every output gets exactly the operations of `N = 1`.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c")]
-    unsafe fn q41_impl(w: &[QuadQ41], x: &[BlockQ8]) -> [f32; 4] {
+    unsafe fn q41_impl<const N: usize>(w: &[QuadQ41], xs: [&[BlockQ8]; N]) -> [[f32; 4]; N] {
         let m4 = _mm512_set1_epi8(0x0F);
-        let mut acc = _mm512_setzero_ps();
-        let mut mins = _mm_setzero_ps();
-        for (bw, bx) in w.iter().zip(x) {
-            // SAFETY: every pointer below points into `bw` or `bx` with the bytes read; `d`
-            // and `m` are adjacent (`repr(C)`), 16 bytes of f16 scales.
-            let (xlo, xhi, dm, q) = unsafe {
+        let mut acc = [_mm512_setzero_ps(); N];
+        let mut mins = [_mm_setzero_ps(); N];
+        let nb = xs.iter().map(|x| x.len()).fold(w.len(), usize::min);
+        for (b, bw) in w[..nb].iter().enumerate() {
+            // SAFETY: the pointers point into `bw`; `d` and `m` are adjacent (`repr(C)`),
+            // 16 bytes of f16 scales.
+            let (dm, q) = unsafe {
                 (
-                    bcast16(bx.qs.as_ptr()),
-                    bcast16(bx.qs.as_ptr().add(16)),
                     _mm256_cvtph_ps(_mm_loadu_si128(bw.d.as_ptr().cast())),
                     _mm512_loadu_si512(bw.qs.as_ptr().cast()),
                 )
             };
             let lo = _mm512_and_si512(q, m4);
             let hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
-            let p = _mm512_dpbusd_epi32(
-                _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, xlo),
-                hi,
-                xhi,
-            );
-            let s = spread(_mm256_castps256_ps128(dm), bx.d);
-            acc = _mm512_fmadd_ps(s, _mm512_cvtepi32_ps(p), acc);
-            mins = _mm_fmadd_ps(_mm256_extractf128_ps::<1>(dm), _mm_set1_ps(bx.s), mins);
+            let d = spread(_mm256_castps256_ps128(dm));
+            let m = _mm256_extractf128_ps::<1>(dm);
+            for j in 0..N {
+                let bx = &xs[j][b];
+                // SAFETY: both pointers point into `bx.qs` with 16 bytes after them.
+                let (xlo, xhi) =
+                    unsafe { (bcast16(bx.qs.as_ptr()), bcast16(bx.qs.as_ptr().add(16))) };
+                let p = _mm512_dpbusd_epi32(
+                    _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, xlo),
+                    hi,
+                    xhi,
+                );
+                let s = _mm512_mul_ps(d, _mm512_set1_ps(bx.d));
+                acc[j] = _mm512_fmadd_ps(s, _mm512_cvtepi32_ps(p), acc[j]);
+                mins[j] = _mm_fmadd_ps(m, _mm_set1_ps(bx.s), mins[j]);
+            }
         }
-        out(_mm_add_ps(finish(acc), mins))
+        std::array::from_fn(|j| out(_mm_add_ps(finish(acc[j]), mins[j])))
     }
 
+    /// As [`q41_impl`], for Q8_0.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c")]
-    unsafe fn q80_impl(w: &[QuadQ80], x: &[BlockQ8]) -> [f32; 4] {
-        let mut acc = _mm512_setzero_ps();
-        for (bw, bx) in w.iter().zip(x) {
-            // SAFETY: every pointer below points into `bw` or `bx` with the bytes read.
-            let (xlo, xhi, corr, d, lo, hi) = unsafe {
+    unsafe fn q80_impl<const N: usize>(w: &[QuadQ80], xs: [&[BlockQ8]; N]) -> [[f32; 4]; N] {
+        let mut acc = [_mm512_setzero_ps(); N];
+        let nb = xs.iter().map(|x| x.len()).fold(w.len(), usize::min);
+        for (b, bw) in w[..nb].iter().enumerate() {
+            // SAFETY: the pointers point into `bw` with the bytes read.
+            let (d, lo, hi) = unsafe {
                 (
-                    bcast16(bx.qs.as_ptr()),
-                    bcast16(bx.qs.as_ptr().add(16)),
-                    _mm512_broadcast_i32x4(_mm_loadu_si128(bx.corr.as_ptr().cast())),
                     _mm_cvtph_ps(_mm_loadl_epi64(bw.d.as_ptr().cast())),
                     _mm512_loadu_si512(bw.qs.as_ptr().cast()),
                     _mm512_loadu_si512(bw.qs.as_ptr().add(64).cast()),
                 )
             };
-            // Weights are stored plus 128 (unsigned, as VNNI multiplies them); starting from
-            // the correction gives the exact signed sums.
-            let p = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(corr, lo, xlo), hi, xhi);
-            acc = _mm512_fmadd_ps(spread(d, bx.d), _mm512_cvtepi32_ps(p), acc);
+            let d = spread(d);
+            for j in 0..N {
+                let bx = &xs[j][b];
+                // SAFETY: the pointers point into `bx` with the bytes read.
+                let (xlo, xhi, corr) = unsafe {
+                    (
+                        bcast16(bx.qs.as_ptr()),
+                        bcast16(bx.qs.as_ptr().add(16)),
+                        _mm512_broadcast_i32x4(_mm_loadu_si128(bx.corr.as_ptr().cast())),
+                    )
+                };
+                // Weights are stored plus 128 (unsigned, as VNNI multiplies them); starting
+                // from the correction gives the exact signed sums.
+                let p = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(corr, lo, xlo), hi, xhi);
+                let s = _mm512_mul_ps(d, _mm512_set1_ps(bx.d));
+                acc[j] = _mm512_fmadd_ps(s, _mm512_cvtepi32_ps(p), acc[j]);
+            }
         }
-        out(finish(acc))
+        std::array::from_fn(|j| out(finish(acc[j])))
     }
 }
 
@@ -586,6 +631,36 @@ mod tests {
             "kernel versions compared: {:?}",
             versions.iter().map(|v| v.0).collect::<Vec<_>>()
         );
+        // Four activation rows at once: the same bits as one by one.
+        if let Some((r41, r80)) = best_rows() {
+            let more: Vec<Vec<BlockQ8>> = (0..4u64)
+                .map(|seed| {
+                    let xs: Vec<f32> = bytes(nb * QK, 20 + seed)
+                        .iter()
+                        .map(|&b| (b as i8) as f32 / (1.0 + seed as f32))
+                        .collect();
+                    xs.chunks_exact(QK).map(BlockQ8::quantize).collect()
+                })
+                .collect();
+            let xs = [0, 1, 2, 3].map(|j| more[j].as_slice());
+            let (got41, got80) = (r41(&quads41, xs), r80(&quads80, xs));
+            for j in 0..4 {
+                let want = (
+                    portable::q41(&quads41, xs[j]),
+                    portable::q80(&quads80, xs[j]),
+                );
+                assert_eq!(
+                    got41[j].map(f32::to_bits),
+                    want.0.map(f32::to_bits),
+                    "rows Q4_1"
+                );
+                assert_eq!(
+                    got80[j].map(f32::to_bits),
+                    want.1.map(f32::to_bits),
+                    "rows Q8_0"
+                );
+            }
+        }
         for (name, k41, k80) in versions {
             assert_eq!(
                 k41(&quads41, &x).map(f32::to_bits),
