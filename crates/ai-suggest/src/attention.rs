@@ -93,7 +93,8 @@ pub(crate) struct Heads {
     pub window: Option<usize>,
 }
 
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+/// A dot product with eight independent sums (vectorised), added in a fixed order.
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; 8];
     let n = a.len() / 8 * 8;
     for (ca, cb) in a[..n].chunks_exact(8).zip(b[..n].chunks_exact(8)) {

@@ -11,6 +11,7 @@
 //! through the bands' boundaries, which only move rows between identical computations:
 //! a sentence's vector is the same alone or batched.
 
+use crate::attention::dot;
 use crate::error::{AiError, io};
 use candle_core::{DType, Device, Tensor};
 use std::collections::HashMap;
@@ -286,16 +287,6 @@ impl Bert {
         }
         y
     }
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    for (ca, cb) in a.chunks(8).zip(b.chunks(8)) {
-        for ((s, x), y) in acc.iter_mut().zip(ca).zip(cb) {
-            *s = x.mul_add(*y, *s);
-        }
-    }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
 /// `band += residual`, then each row normalised.
