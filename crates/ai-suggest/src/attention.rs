@@ -21,12 +21,24 @@ pub(crate) struct LayerKv {
 }
 
 impl LayerKv {
+    /// Values per position, when the cache holds `of` positions.
+    fn width(&self, of: usize) -> usize {
+        self.k.len().checked_div(of).unwrap_or(0)
+    }
+
     /// Keep the first `keep` of `of` positions (a draft's rejected tokens leave the cache).
     pub(crate) fn truncate(&mut self, keep: usize, of: usize) {
-        if of > 0 && keep < of {
-            let kw = self.k.len() / of;
-            self.k.truncate(keep * kw);
-            self.v.truncate(keep * kw);
+        let kw = self.width(of);
+        self.k.truncate(keep * kw);
+        self.v.truncate(keep * kw);
+    }
+
+    /// A copy of the first `keep` of `of` positions (a stored prompt's shared beginning).
+    pub(crate) fn head(&self, keep: usize, of: usize) -> Self {
+        let n = keep.min(of) * self.width(of);
+        Self {
+            k: self.k[..n].to_vec(),
+            v: self.v[..n].to_vec(),
         }
     }
 }

@@ -9,7 +9,7 @@
 //! exactly what it would be alone: generation is byte-identical whatever batch a sentence
 //! lands in (replay relies on it), and sequences of any lengths share a forward pass.
 
-use crate::attention::LayerKv;
+use crate::attention::{Heads, LayerKv, Rotary, attend};
 use crate::error::AiError;
 use candle_core::quantized::gguf_file::Content;
 use candle_core::quantized::{GgmlDType, QTensor};
@@ -31,6 +31,14 @@ impl SeqCache {
             l.truncate(len, self.len);
         }
         self.len = self.len.min(len);
+    }
+
+    /// A copy of the first `len` positions only.
+    pub(crate) fn head(&self, len: usize) -> Self {
+        Self {
+            layers: self.layers.iter().map(|l| l.head(len, self.len)).collect(),
+            len: len.min(self.len),
+        }
     }
 }
 
@@ -75,6 +83,41 @@ pub(crate) fn pack(
         all.extend_from_slice(toks);
     }
     Ok((spans, all))
+}
+
+/// Attention of layer `layer` for every sequence of a packed batch (`q`, `k`, `v`: the
+/// projection rows before rotation); each sequence's cache of that layer grows. Returns
+/// `n × n_head·head_dim`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn attend_layer(
+    seqs: &mut [(&[u32], &mut SeqCache)],
+    layer: usize,
+    spans: &[Span],
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    rotary: &Rotary,
+    heads: Heads,
+) -> Result<Tensor, AiError> {
+    let mut slots: Vec<&mut LayerKv> = seqs
+        .iter_mut()
+        .map(|(_, cache)| &mut cache.layers[layer])
+        .collect();
+    let y = attend(
+        q.flatten_all()?.to_vec1()?,
+        k.flatten_all()?.to_vec1()?,
+        &v.flatten_all()?.to_vec1::<f32>()?,
+        spans,
+        &mut slots,
+        rotary,
+        heads,
+    );
+    let n: usize = spans.iter().map(|s| s.t).sum();
+    Ok(Tensor::from_vec(
+        y,
+        (n, heads.n_head * heads.head_dim),
+        &Device::Cpu,
+    )?)
 }
 
 /// After the last layer: advance every cache and take each sequence's last row, or with

@@ -16,8 +16,8 @@
 //! tied to the output projection. The embedding matrix stays quantised (262,144 × 640 in
 //! Q8_0 is 178 MB; dequantised it would be 671 MB) and serves both.
 
-use crate::attention::{Heads, LayerKv, Rotary, attend};
-use crate::decoder::{SeqCache, architecture, finish, fweight, meta_f, meta_u, pack};
+use crate::attention::{Heads, Rotary};
+use crate::decoder::{SeqCache, architecture, attend_layer, finish, fweight, meta_f, meta_u, pack};
 use crate::error::AiError;
 use crate::qlinear::{Projection, TokenEmbedding};
 use candle_core::quantized::gguf_file::Content;
@@ -200,11 +200,7 @@ impl Gemma3 {
                 window: (!global).then_some(c.sliding_window),
             };
             let h = candle_nn::ops::rms_norm(&x, &l.attn_norm, eps)?;
-            let [q_all, k_all, v_all]: [Tensor; 3] = l
-                .qkv
-                .forward(&h)?
-                .try_into()
-                .map_err(|_| AiError::Inference("q, k, v projection".into()))?;
+            let [q_all, k_all, v_all] = l.qkv.forward_n(&h)?;
             // Per-head RMS norm of queries and keys (over head_dim, the last dimension).
             let q_all = candle_nn::ops::rms_norm(
                 &q_all.reshape((n, c.n_head, c.head_dim))?,
@@ -218,28 +214,11 @@ impl Gemma3 {
                 eps,
             )?
             .reshape((n, c.n_kv_head * c.head_dim))?;
-            let mut slots: Vec<&mut LayerKv> = seqs
-                .iter_mut()
-                .map(|(_, cache)| &mut cache.layers[li])
-                .collect();
-            let y = attend(
-                q_all.flatten_all()?.to_vec1()?,
-                k_all.flatten_all()?.to_vec1()?,
-                &v_all.flatten_all()?.to_vec1::<f32>()?,
-                &spans,
-                &mut slots,
-                rotary,
-                heads,
-            );
-            let y = Tensor::from_vec(y, (n, c.n_head * c.head_dim), &Device::Cpu)?;
+            let y = attend_layer(seqs, li, &spans, &q_all, &k_all, &v_all, rotary, heads)?;
             let y = candle_nn::ops::rms_norm(&l.wo.forward1(&y)?, &l.post_attn_norm, eps)?;
             x = (x + y)?;
             let h = candle_nn::ops::rms_norm(&x, &l.ffn_norm, eps)?;
-            let [gate, up]: [Tensor; 2] = l
-                .gate_up
-                .forward(&h)?
-                .try_into()
-                .map_err(|_| AiError::Inference("gate, up projection".into()))?;
+            let [gate, up] = l.gate_up.forward_n(&h)?;
             let y = l.w_down.forward1(&(gate.gelu()? * up)?)?;
             x = (x + candle_nn::ops::rms_norm(&y, &l.post_ffn_norm, eps)?)?;
         }

@@ -186,9 +186,7 @@ impl GgufGenerator {
                 .min(prompt.len().saturating_sub(1))
                 .min(cache.len);
             if k >= MIN_PREFIX {
-                let mut c = cache.clone();
-                c.truncate(k);
-                return c;
+                return cache.head(k);
             }
         }
         SeqCache::default()

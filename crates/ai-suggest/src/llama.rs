@@ -3,8 +3,8 @@
 //! weights run as stored in the file, with q/k/v and gate/up stacked into one product each
 //! ([`crate::qlinear`]); Q4_0/Q5_0/Q5_1 are widened to Q8_0 at load ([`crate::decoder`]).
 
-use crate::attention::{Heads, LayerKv, Rotary, attend};
-use crate::decoder::{SeqCache, architecture, finish, fweight, meta_f, meta_u, pack};
+use crate::attention::{Heads, Rotary};
+use crate::decoder::{SeqCache, architecture, attend_layer, finish, fweight, meta_f, meta_u, pack};
 use crate::error::AiError;
 use crate::qlinear::{Projection, TokenEmbedding};
 use candle_core::quantized::gguf_file::Content;
@@ -157,7 +157,6 @@ impl Llama {
         let c = &self.config;
         let (spans, all) = pack(seqs, c.n_layer, c.context_length)?;
         let mut x = self.embed.lookup(&all)?;
-        let n = all.len();
         let heads = Heads {
             n_head: c.n_head,
             n_kv: c.n_kv_head,
@@ -173,35 +172,23 @@ impl Llama {
                     None => Ok(y),
                 }
             };
-            let [q_all, k_all, v_all]: [Tensor; 3] = l
-                .qkv
-                .forward(&h)?
-                .try_into()
-                .map_err(|_| AiError::Inference("q, k, v projection".into()))?;
+            let [q_all, k_all, v_all] = l.qkv.forward_n(&h)?;
             let q_all = add_bias(q_all, &l.bq)?;
             let k_all = add_bias(k_all, &l.bk)?;
             let v_all = add_bias(v_all, &l.bv)?;
-            let mut slots: Vec<&mut LayerKv> = seqs
-                .iter_mut()
-                .map(|(_, cache)| &mut cache.layers[li])
-                .collect();
-            let y = attend(
-                q_all.flatten_all()?.to_vec1()?,
-                k_all.flatten_all()?.to_vec1()?,
-                &v_all.flatten_all()?.to_vec1::<f32>()?,
+            let y = attend_layer(
+                seqs,
+                li,
                 &spans,
-                &mut slots,
+                &q_all,
+                &k_all,
+                &v_all,
                 &self.rotary,
                 heads,
-            );
-            let y = Tensor::from_vec(y, (n, c.n_head * c.head_dim), &Device::Cpu)?;
+            )?;
             x = (x + l.wo.forward1(&y)?)?;
             let h = candle_nn::ops::rms_norm(&x, &l.ffn_norm, c.rms_eps as f32)?;
-            let [gate, up]: [Tensor; 2] = l
-                .gate_up
-                .forward(&h)?
-                .try_into()
-                .map_err(|_| AiError::Inference("gate, up projection".into()))?;
+            let [gate, up] = l.gate_up.forward_n(&h)?;
             let gate = candle_nn::ops::silu(&gate)?;
             x = (x + l.w_down.forward1(&(gate * up)?)?)?;
         }

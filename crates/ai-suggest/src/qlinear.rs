@@ -260,11 +260,17 @@ impl Projection {
         }
     }
 
+    /// The outputs of a projection of `N` weights, as an array.
+    pub(crate) fn forward_n<const N: usize>(&self, x: &Tensor) -> Result<[Tensor; N], AiError> {
+        self.forward(x)?.try_into().map_err(|v: Vec<Tensor>| {
+            AiError::Inference(format!("{} outputs where {N} were expected", v.len()))
+        })
+    }
+
     /// The single output of a one-matrix projection.
     pub(crate) fn forward1(&self, x: &Tensor) -> Result<Tensor, AiError> {
-        self.forward(x)?
-            .pop()
-            .ok_or_else(|| AiError::Inference("a projection without weights".into()))
+        let [y] = self.forward_n(x)?;
+        Ok(y)
     }
 }
 
@@ -352,14 +358,9 @@ mod tests {
     use super::*;
 
     fn random(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 33) as f32 / (1u64 << 31) as f32) - 0.5
-            })
+        kernels::lcg(seed)
+            .take(n)
+            .map(|s| ((s >> 33) as f32 / (1u64 << 31) as f32) - 0.5)
             .collect()
     }
 
@@ -389,18 +390,14 @@ mod tests {
                 assert!((a - b).abs() < 1e-6, "{dtype:?} row: {a} vs {b}");
             }
             // One input row alone gives the same numbers as within several.
-            let one = mat
-                .forward(&x.narrow(0, 1, 1).unwrap())
-                .unwrap()
-                .to_vec2::<f32>()
-                .unwrap();
-            assert_eq!(one[0], got[1]);
-            let last = mat
-                .forward(&x.narrow(0, 5, 1).unwrap())
-                .unwrap()
-                .to_vec2::<f32>()
-                .unwrap();
-            assert_eq!(last[0], got[5]);
+            for i in [1, 5] {
+                let one = mat
+                    .forward(&x.narrow(0, i, 1).unwrap())
+                    .unwrap()
+                    .to_vec2::<f32>()
+                    .unwrap();
+                assert_eq!(one[0], got[i]);
+            }
             // Every kernel version this CPU runs gives the same bits.
             let xq: Vec<BlockQ8> = x
                 .flatten_all()

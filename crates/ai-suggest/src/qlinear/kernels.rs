@@ -540,21 +540,25 @@ mod vnni {
     }
 }
 
+/// A linear congruential generator: deterministic test data.
+#[cfg(test)]
+pub(crate) fn lcg(seed: u64) -> impl Iterator<Item = u64> {
+    std::iter::successors(Some(seed), |s| {
+        Some(
+            s.wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407),
+        )
+    })
+    .skip(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Deterministic bytes (a linear congruential generator).
+    /// Deterministic bytes.
     fn bytes(n: usize, seed: u64) -> Vec<u8> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                (s >> 56) as u8
-            })
-            .collect()
+        lcg(seed).take(n).map(|s| (s >> 56) as u8).collect()
     }
 
     /// A scale between about 1/4096 and 1/16 as f16 bits, from a random byte.
