@@ -2,28 +2,20 @@
 //! Every difference is one reason with its spans on both sides; the verdict is the most
 //! severe level among them (`block` > `warn` > `pass`).
 
-use crate::facts::{Binding, Fact, FactKind, Facts, extract};
+use crate::edits::{self, Definitions};
+use crate::facts::{Binding, Fact, FactCheck, FactKind, Facts, extract};
 use crate::lexicon::Lexicon;
 use crate::pack::{Level, RuleSet};
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// Outcome of a cross-check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Pass,
-    Warn,
-    Block,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Pass => "pass",
-            Verdict::Warn => "warn",
-            Verdict::Block => "block",
-        }
+crate::named_enum! {
+    /// Outcome of a cross-check: `block` can never be accepted, `warn` needs a reviewer's
+    /// reason, `pass` means every difference is one the packs allow.
+    pub enum Verdict {
+        Pass = "pass",
+        Warn = "warn",
+        Block = "block",
     }
 }
 
@@ -105,10 +97,40 @@ pub fn crosscheck_with(
     rules: &RuleSet,
     lex: &Lexicon,
 ) -> CrossCheck {
-    let a = extract(original, lex);
-    let b = extract(proposal, lex);
+    check(original, proposal, rules, lex, None)
+}
+
+/// As [`crosscheck_with`], with the abbreviations the document defines (an abbreviation
+/// may then be expanded or contracted by its document-wide definition).
+pub fn crosscheck_in_document(
+    original: &str,
+    proposal: &str,
+    rules: &RuleSet,
+    lex: &Lexicon,
+    definitions: &Definitions,
+) -> CrossCheck {
+    check(original, proposal, rules, lex, Some(definitions))
+}
+
+fn check(
+    original: &str,
+    proposal: &str,
+    rules: &RuleSet,
+    lex: &Lexicon,
+    definitions: Option<&Definitions>,
+) -> CrossCheck {
+    let mut defs = Definitions::scan(original);
+    if let Some(d) = definitions {
+        defs.extend(d);
+    }
+    let pair = edits::prepare(original, proposal, rules, &defs);
+    let mut a = extract(original, lex);
+    let mut b = extract(proposal, lex);
+    a.abbreviation_spans = pair.original_abbreviations();
+    b.abbreviation_spans = pair.proposal_abbreviations();
     let mut reasons = Vec::new();
-    compare(&a, &b, rules, &mut reasons);
+    compare(&a, &b, rules, &defs, &mut reasons);
+    edits::check(&pair, original, proposal, rules, lex, &mut reasons);
     for r in &mut reasons {
         r.original_span = r.original_span.map(|s| char_span(original, s));
         r.proposal_span = r.proposal_span.map(|s| char_span(proposal, s));
@@ -126,12 +148,31 @@ pub fn crosscheck_with(
     }
 }
 
+/// Facts without those inside the long form of a defined abbreviation ("type 1 diabetes
+/// mellitus (T1DM)" and "T1DM" say the same; the word alignment checks the expansion).
+fn inside_abbreviations(f: &Facts, defs: &Definitions) -> Facts {
+    let spans = &f.abbreviation_spans;
+    if spans.is_empty() || defs.is_empty() {
+        return f.clone();
+    }
+    let mut g = f.clone();
+    g.facts
+        .retain(|x| !spans.iter().any(|(s, e)| *s <= x.start && x.end <= *e));
+    g.bindings
+        .retain(|x| !spans.iter().any(|(s, e)| *s <= x.start && x.end <= *e));
+    g
+}
+
 fn of(f: &Facts, k: FactKind) -> Vec<&Fact> {
     f.of(k).collect()
 }
 
-fn compare(a: &Facts, b: &Facts, rules: &RuleSet, out: &mut Vec<Reason>) {
-    let mut add = |fact: &str,
+fn compare(a: &Facts, b: &Facts, rules: &RuleSet, defs: &Definitions, out: &mut Vec<Reason>) {
+    let (a, b) = (
+        &inside_abbreviations(a, defs),
+        &inside_abbreviations(b, defs),
+    );
+    let mut add = |fact: FactCheck,
                    kind: String,
                    message: String,
                    os: Option<(usize, usize)>,
@@ -157,7 +198,7 @@ fn compare(a: &Facts, b: &Facts, rules: &RuleSet, out: &mut Vec<Reason>) {
     let pairs = lost.len().min(new.len());
     for k in 0..pairs {
         add(
-            "number",
+            FactCheck::Number,
             "number_changed".into(),
             format!("{} became {}", lost[k].value, new[k].value),
             span(lost[k]),
@@ -167,7 +208,7 @@ fn compare(a: &Facts, b: &Facts, rules: &RuleSet, out: &mut Vec<Reason>) {
     }
     for f in &lost[pairs..] {
         add(
-            "number",
+            FactCheck::Number,
             "number_dropped".into(),
             format!("{} is missing from the proposal", f.value),
             span(f),
@@ -177,7 +218,7 @@ fn compare(a: &Facts, b: &Facts, rules: &RuleSet, out: &mut Vec<Reason>) {
     }
     for f in &new[pairs..] {
         add(
-            "number",
+            FactCheck::Number,
             "number_added".into(),
             format!("{} is not in the original", f.value),
             None,
@@ -204,7 +245,7 @@ fn compare(a: &Facts, b: &Facts, rules: &RuleSet, out: &mut Vec<Reason>) {
             "unit_changed"
         };
         add(
-            "unit",
+            FactCheck::Unit,
             kind.into(),
             format!(
                 "{} {} became {} {}",
@@ -219,44 +260,38 @@ fn compare(a: &Facts, b: &Facts, rules: &RuleSet, out: &mut Vec<Reason>) {
         );
     }
 
-    // Facts compared as multisets of normalised values.
-    for (kind, fact, dropped_level, added_level) in [
-        (
-            FactKind::Comparator,
-            "comparator",
-            Level::Block,
-            Level::Block,
-        ),
-        (FactKind::Negation, "negation", Level::Block, Level::Block),
-        (
-            FactKind::Quantifier,
-            "quantifier",
-            Level::Block,
-            Level::Block,
-        ),
-        (FactKind::Modal, "modal", Level::Warn, Level::Block),
-        (FactKind::Frequency, "frequency", Level::Block, Level::Block),
-        (FactKind::Route, "route", Level::Warn, Level::Block),
-        (FactKind::Logic, "logic", Level::Block, Level::Block),
-        (
-            FactKind::Identifier,
-            "identifier",
-            Level::Block,
-            Level::Block,
-        ),
-        (FactKind::Drug, "drug", Level::Block, Level::Block),
-        (FactKind::Month, "date", Level::Block, Level::Block),
-        (FactKind::Temporal, "temporal", Level::Block, Level::Block),
-        (FactKind::Name, "name", Level::Warn, Level::Block),
-        (
-            FactKind::Abbreviation,
-            "abbreviation",
-            Level::Warn,
-            Level::Warn,
-        ),
-        (FactKind::Claim, "claim", Level::Warn, Level::Block),
+    // Facts compared as multisets of normalised values: (kind, level when dropped, level
+    // when added); a change is always a block. The packs may set other levels.
+    for (kind, dropped_level, added_level) in [
+        (FactKind::Comparator, Level::Block, Level::Block),
+        (FactKind::Negation, Level::Block, Level::Block),
+        (FactKind::Quantifier, Level::Block, Level::Block),
+        (FactKind::Modal, Level::Block, Level::Block),
+        (FactKind::Condition, Level::Block, Level::Block),
+        (FactKind::Frequency, Level::Block, Level::Block),
+        (FactKind::Route, Level::Block, Level::Block),
+        (FactKind::Logic, Level::Block, Level::Block),
+        (FactKind::Identifier, Level::Block, Level::Block),
+        (FactKind::Drug, Level::Block, Level::Block),
+        (FactKind::Month, Level::Block, Level::Block),
+        (FactKind::Temporal, Level::Block, Level::Block),
+        (FactKind::Name, Level::Block, Level::Block),
+        (FactKind::Abbreviation, Level::Warn, Level::Warn),
+        (FactKind::Claim, Level::Block, Level::Block),
     ] {
-        let (fa, fb) = (of(a, kind), of(b, kind));
+        let fact = kind.check();
+        let (mut fa, mut fb) = (of(a, kind), of(b, kind));
+        if kind == FactKind::Name {
+            // Case is not a name: "Visits" and "visits" are the same word.
+            fa.retain(|f| !b.lower.contains(&f.value));
+            fb.retain(|f| !a.lower.contains(&f.value));
+        }
+        if kind == FactKind::Abbreviation {
+            // A defined abbreviation may be expanded or contracted: the word alignment
+            // checks it against its long form.
+            fa.retain(|f| defs.get(&f.value).is_none());
+            fb.retain(|f| defs.get(&f.value).is_none());
+        }
         let lost = unmatched(&fa, &fb, |f| f.value.clone());
         let new = unmatched(&fb, &fa, |f| f.value.clone());
         // Negation is polarity: counts matter, values are all "not".
@@ -312,7 +347,7 @@ fn compare(a: &Facts, b: &Facts, rules: &RuleSet, out: &mut Vec<Reason>) {
             .find(|x: &&Binding| x.number == ba.number && x.group != ba.group)
         {
             add(
-                "group",
+                FactCheck::Group,
                 "group_swapped".into(),
                 format!(
                     "{} belonged to {} and now belongs to {}",
@@ -328,7 +363,7 @@ fn compare(a: &Facts, b: &Facts, rules: &RuleSet, out: &mut Vec<Reason>) {
     // Length bounds.
     if a.words >= 4 && (b.words > 2 * a.words + 5 || b.words * 10 < a.words * 3) {
         add(
-            "length",
+            FactCheck::Length,
             "length_out_of_bounds".into(),
             format!(
                 "the proposal has {} words, the original {}",

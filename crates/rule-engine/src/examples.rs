@@ -1,6 +1,6 @@
 //! `rules test`: every rule's examples must behave as declared.
 
-use crate::crosscheck::crosscheck;
+use crate::crosscheck::{Verdict, crosscheck};
 use crate::pack::{Kind, Rule, RuleSet, Scope};
 use crate::qc::{Finding, Unit, check_text, document_rule};
 use serde::Serialize;
@@ -15,6 +15,11 @@ pub struct Mismatch {
 }
 
 fn flags(rule: &Rule, rules: &RuleSet, example: &str) -> bool {
+    if rule.kind == Kind::Edit {
+        // An edit class: its `pass` pairs must not block, its `flag` pairs must.
+        let (o, p) = example.split_once("=>").unwrap_or((example, example));
+        return crosscheck(o.trim(), p.trim(), rules).verdict == Verdict::Block;
+    }
     if rule.kind == Kind::Fact || rule.scope == Scope::Proposal {
         let (o, p) = example.split_once("=>").unwrap_or((example, example));
         return crosscheck(o.trim(), p.trim(), rules)

@@ -15,10 +15,12 @@
 //! No model, no database, no HTTP: plain functions over text.
 
 pub mod crosscheck;
+pub mod edits;
 mod error;
 pub mod examples;
 pub mod facts;
 pub mod lexicon;
+mod names;
 pub mod pack;
 pub mod qc;
 pub mod suggestions;
@@ -27,29 +29,8 @@ pub mod text;
 pub use crosscheck::{CrossCheck, Reason, Verdict, crosscheck, crosscheck_with};
 pub use error::RuleError;
 pub use examples::{Mismatch, test_examples};
+pub use facts::{FactCheck, FactKind};
 pub use lexicon::Lexicon;
-pub use pack::{Level, Rule, RuleSet};
+pub use pack::{EditClass, Level, Rule, RuleSet};
 pub use qc::{Finding, check};
 pub use suggestions::{Suggestion, suggest};
-
-/// The fact comparisons a `kind = "fact"` rule can configure.
-pub const FACTS: &[&str] = &[
-    "number",
-    "unit",
-    "comparator",
-    "negation",
-    "quantifier",
-    "modal",
-    "frequency",
-    "route",
-    "logic",
-    "identifier",
-    "drug",
-    "date",
-    "name",
-    "abbreviation",
-    "claim",
-    "group",
-    "length",
-    "temporal",
-];

@@ -2,29 +2,46 @@
 //! level, scope, message, references, a kind, and examples that must be flagged and must
 //! pass. The pack set has a content hash and a version recorded with every verdict.
 
+use crate::edits::EditTables;
 use crate::error::RuleError;
+use crate::facts::FactCheck;
 use crate::lexicon::Lexicon;
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Info,
-    Warn,
-    Block,
+crate::named_enum! {
+    /// How much a reason weighs: `info` passes, `warn` needs a reviewer's reason, `block`
+    /// can never be accepted.
+    pub enum Level {
+        Info = "info",
+        Warn = "warn",
+        Block = "block",
+    }
 }
 
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Info => "info",
-            Level::Warn => "warn",
-            Level::Block => "block",
-        }
+crate::named_enum! {
+    /// The classes of difference a proposal may make (`kind = "edit"` rules).
+    pub enum EditClass {
+        /// Punctuation, quotation marks, hyphenation, whitespace, letter case.
+        Punctuation = "punctuation",
+        /// An article added, dropped or exchanged.
+        Article = "article",
+        /// A listed filler or linking word removed.
+        Filler = "filler",
+        /// A lexicon phrase replaced by its plain equivalent, in the declared direction.
+        Substitution = "substitution",
+        /// A spelling variant.
+        Spelling = "spelling",
+        /// An abbreviation expanded or contracted according to a definition.
+        Abbreviation = "abbreviation",
+        /// A delimited phrase moved as a whole.
+        Reorder = "reorder",
+        /// A sentence split in two.
+        Split = "split",
     }
 }
 
@@ -60,6 +77,8 @@ pub enum Kind {
     Metric,
     /// A built-in fact comparison of the cross-check (`fact = "number"`, ...).
     Fact,
+    /// A class of difference a proposal may make (`edit = "substitution"`, ...).
+    Edit,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -108,6 +127,13 @@ pub struct Rule {
     /// Fact rules: level when the fact is dropped (default: the built-in one).
     #[serde(default)]
     pub dropped_level: Option<Level>,
+    /// Edit rules: the class of difference (`punctuation`, `substitution`, ...).
+    #[serde(default)]
+    pub edit: Option<String>,
+    /// Filler rules: `start` (sentence or clause start only), `anywhere`, or
+    /// `before_number` (only when a number follows).
+    #[serde(default)]
+    pub position: Option<String>,
     pub examples: Examples,
     #[serde(skip)]
     pub(crate) compiled: Option<Compiled>,
@@ -150,8 +176,10 @@ pub struct RuleSet {
     pub lexicon: Lexicon,
     /// `pack-id@version` of every pack, sorted, joined with `+`.
     pub version: String,
-    /// SHA-256 over every pack and lexicon file (names and bytes, sorted by name).
+    /// SHA-256 over every pack, lexicon and word-list file (names and bytes, sorted by name).
     pub hash: String,
+    /// The edit classes' tables, compiled from the `kind = "edit"` rules.
+    pub(crate) edits: Arc<EditTables>,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -260,13 +288,50 @@ impl Rule {
             Kind::Fact => need(
                 self.fact
                     .as_deref()
-                    .is_some_and(|f| crate::FACTS.contains(&f)),
+                    .and_then(FactCheck::from_name)
+                    .is_some(),
                 "fact",
-                &format!(
-                    "a fact rule needs `fact` = one of {}",
-                    crate::FACTS.join(", ")
-                ),
+                &format!("a fact rule needs `fact` = one of {}", FactCheck::names()),
             )?,
+            Kind::Edit => {
+                let class = self.edit.as_deref().and_then(EditClass::from_name).ok_or((
+                    "edit".to_string(),
+                    format!("an edit rule needs `edit` = one of {}", EditClass::names()),
+                ))?;
+                match class {
+                    EditClass::Substitution => need(
+                        !self.swap.is_empty(),
+                        "swap",
+                        "a substitution edit needs a `swap` table (wordy = plain)",
+                    )?,
+                    EditClass::Filler => {
+                        need(
+                            !self.tokens.is_empty(),
+                            "tokens",
+                            "a filler edit needs `tokens`",
+                        )?;
+                        need(
+                            matches!(
+                                self.position.as_deref(),
+                                Some("start" | "anywhere" | "before_number")
+                            ),
+                            "position",
+                            "a filler edit needs `position` = start, anywhere or before_number",
+                        )?;
+                    }
+                    EditClass::Spelling => need(
+                        !self.either.is_empty(),
+                        "either",
+                        "a spelling edit needs `either` pairs",
+                    )?,
+                    EditClass::Article => need(
+                        !self.tokens.is_empty(),
+                        "tokens",
+                        "an article edit needs `tokens`",
+                    )?,
+                    _ => {}
+                }
+            }
         }
         need(
             !self.examples.flag.is_empty(),
@@ -296,15 +361,24 @@ impl RuleSet {
                 include_str!("../../../rules/house-style.toml").to_string(),
             ),
             (
+                "rules/safe-edits.toml".into(),
+                include_str!("../../../rules/safe-edits.toml").to_string(),
+            ),
+            (
                 "rules/lexicon/drugs.txt".into(),
                 include_str!("../../../rules/lexicon/drugs.txt").to_string(),
+            ),
+            (
+                "rules/words/english.txt".into(),
+                include_str!("../../../rules/words/english.txt").to_string(),
             ),
         ];
         // The shipped packs are tested (`rules test`); a failure here is a build defect.
         Self::from_files(files).unwrap_or_else(|e| panic!("shipped rule packs are invalid: {e}"))
     }
 
-    /// Load every `*.toml` pack of `dir` and every `lexicon/*.txt` list.
+    /// Load every `*.toml` pack of `dir`, every `lexicon/*.txt` list of names and every
+    /// `words/*.txt` word list.
     pub fn load_dir(dir: &Path) -> Result<Self, RuleError> {
         let io = |file: &Path, e: std::io::Error| RuleError::Io {
             file: file.to_path_buf(),
@@ -324,7 +398,10 @@ impl RuleSet {
         if files.is_empty() {
             return Err(RuleError::Empty(dir.to_path_buf()));
         }
-        if let Ok(entries) = std::fs::read_dir(dir.join("lexicon")) {
+        for sub in ["lexicon", "words"] {
+            let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+                continue;
+            };
             for e in entries.flatten() {
                 let p = e.path();
                 if p.extension().is_some_and(|x| x == "txt") {
@@ -347,6 +424,7 @@ impl RuleSet {
         let mut origin: BTreeMap<String, PathBuf> = BTreeMap::new();
         let mut lexicon = Lexicon::default();
         lexicon.add_list("");
+        let mut words: Vec<&str> = Vec::new();
         for (path, text) in &files {
             let name = path
                 .file_name()
@@ -357,7 +435,15 @@ impl RuleSet {
             h.update((text.len() as u64).to_be_bytes());
             h.update(text.as_bytes());
             if path.extension().is_some_and(|x| x == "txt") {
-                lexicon.add_list(text);
+                let in_words = path
+                    .parent()
+                    .and_then(|p| p.file_name())
+                    .is_some_and(|d| d == "words");
+                if in_words {
+                    words.push(text);
+                } else {
+                    lexicon.add_list(text);
+                }
                 continue;
             }
             let pf: PackFile = toml::from_str(text).map_err(|e| {
@@ -397,12 +483,14 @@ impl RuleSet {
             .map(|p| format!("{}@{}", p.id, p.version))
             .collect();
         versions.sort();
+        let edits = Arc::new(EditTables::build(&rules, &words));
         Ok(Self {
             packs,
             rules,
             lexicon,
             version: versions.join("+"),
             hash: hex::encode(h.finalize()),
+            edits,
         })
     }
 
@@ -410,10 +498,11 @@ impl RuleSet {
     /// kind (`None`: switched off by `level = "info"`, which still reports).
     pub(crate) fn fact_rule(
         &self,
-        fact: &str,
+        fact: FactCheck,
         kind: &str,
         default: Level,
     ) -> (String, Option<Level>) {
+        let fact = fact.as_str();
         match self
             .rules
             .iter()

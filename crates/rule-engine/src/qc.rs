@@ -155,7 +155,7 @@ pub fn check_text(rule: &Rule, text: &str, anchor: &str, out: &mut Vec<Finding>)
             }];
             document_rule(rule, &units, out);
         }
-        Kind::Fact => {}
+        Kind::Fact | Kind::Edit => {}
     }
 }
 

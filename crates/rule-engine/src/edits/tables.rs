@@ -1,0 +1,180 @@
+//! The edit classes' word lists, compiled once from the `kind = "edit"` rules of the packs
+//! and the `words/*.txt` word lists.
+
+use crate::pack::{EditClass, Kind, Level, Rule};
+use std::collections::{HashMap, HashSet};
+
+/// A wordy phrase and its plain replacement.
+#[derive(Debug, Clone)]
+pub(crate) struct Substitution {
+    pub from: Vec<String>,
+    pub to: Vec<String>,
+    /// The phrase applies only when the next word is one of these (empty: always).
+    pub before: Vec<String>,
+    pub rule: usize,
+}
+
+/// Where a filler may be removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Position {
+    /// At the start of the sentence or of a clause.
+    Lead,
+    Anywhere,
+    /// Only when a number follows.
+    BeforeNumber,
+}
+
+/// A filler phrase that may be removed.
+#[derive(Debug, Clone)]
+pub(crate) struct Filler {
+    pub words: Vec<String>,
+    pub position: Position,
+    pub rule: usize,
+}
+
+/// The id and level of the rule behind an edit.
+#[derive(Debug, Clone)]
+pub(crate) struct EditRule {
+    pub id: String,
+    pub level: Level,
+    pub class: EditClass,
+}
+
+/// Everything the alignment needs from the packs.
+#[derive(Debug, Clone, Default)]
+pub struct EditTables {
+    pub(crate) rules: Vec<EditRule>,
+    /// By first word, longest phrase first.
+    pub(crate) substitutions: HashMap<String, Vec<Substitution>>,
+    pub(crate) fillers: HashMap<String, Vec<Filler>>,
+    /// Variant -> canonical spelling.
+    pub(crate) spelling: HashMap<String, String>,
+    pub(crate) articles: HashSet<String>,
+    /// Standard abbreviations: lower-case abbreviation -> long-form words.
+    pub(crate) abbreviations: HashMap<String, Vec<String>>,
+    /// English words (lower case).
+    pub(crate) words: HashSet<String>,
+}
+
+fn words_of(s: &str) -> Vec<String> {
+    s.split_whitespace()
+        .flat_map(|w| w.split('-'))
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect()
+}
+
+impl EditTables {
+    pub(crate) fn build(rules: &[Rule], word_lists: &[&str]) -> Self {
+        let mut t = EditTables::default();
+        for r in rules.iter().filter(|r| r.kind == Kind::Edit) {
+            let Some(class) = r.edit.as_deref().and_then(EditClass::from_name) else {
+                continue;
+            };
+            let idx = t.rules.len();
+            t.rules.push(EditRule {
+                id: r.id.clone(),
+                level: r.level,
+                class,
+            });
+            match class {
+                EditClass::Substitution => {
+                    let before: Vec<String> = r.tokens.iter().map(|w| w.to_lowercase()).collect();
+                    for (from, to) in &r.swap {
+                        let from = words_of(from);
+                        let Some(first) = from.first().cloned() else {
+                            continue;
+                        };
+                        t.substitutions
+                            .entry(first)
+                            .or_default()
+                            .push(Substitution {
+                                from,
+                                to: words_of(to),
+                                before: before.clone(),
+                                rule: idx,
+                            });
+                    }
+                }
+                EditClass::Filler => {
+                    let position = match r.position.as_deref() {
+                        Some("start") => Position::Lead,
+                        Some("before_number") => Position::BeforeNumber,
+                        _ => Position::Anywhere,
+                    };
+                    for f in &r.tokens {
+                        let words = words_of(f);
+                        let Some(first) = words.first().cloned() else {
+                            continue;
+                        };
+                        t.fillers.entry(first).or_default().push(Filler {
+                            words,
+                            position,
+                            rule: idx,
+                        });
+                    }
+                }
+                EditClass::Spelling => {
+                    for [a, b] in &r.either {
+                        t.spelling.insert(a.to_lowercase(), b.to_lowercase());
+                    }
+                }
+                EditClass::Article => {
+                    t.articles.extend(r.tokens.iter().map(|w| w.to_lowercase()));
+                }
+                EditClass::Abbreviation => {
+                    for (abbr, long) in &r.swap {
+                        t.abbreviations.insert(abbr.to_lowercase(), words_of(long));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for v in t.substitutions.values_mut() {
+            v.sort_by_key(|s| std::cmp::Reverse(s.from.len()));
+        }
+        for v in t.fillers.values_mut() {
+            v.sort_by_key(|f| std::cmp::Reverse(f.words.len()));
+        }
+        for list in word_lists {
+            for line in list.lines() {
+                let w = line.trim();
+                if !w.is_empty() && !w.starts_with('#') {
+                    t.words.insert(w.to_lowercase());
+                }
+            }
+        }
+        t
+    }
+
+    /// The first rule of `class`, for reasons that belong to the class as a whole.
+    pub(crate) fn rule_of(&self, class: EditClass) -> Option<&EditRule> {
+        self.rules.iter().find(|r| r.class == class)
+    }
+
+    /// A word's canonical spelling (British and American variants are one word).
+    pub(crate) fn spell(&self, w: &str) -> String {
+        if let Some(c) = self.spelling.get(w) {
+            return c.clone();
+        }
+        if w.len() >= 6 && w.chars().all(|c| c.is_ascii_lowercase()) {
+            for (uk, us) in [
+                ("isations", "izations"),
+                ("isation", "ization"),
+                ("ising", "izing"),
+                ("ised", "ized"),
+                ("ises", "izes"),
+                ("ise", "ize"),
+                ("ysing", "yzing"),
+                ("ysed", "yzed"),
+                ("yses", "yzes"),
+                ("yse", "yze"),
+            ] {
+                if let Some(stem) = w.strip_suffix(uk) {
+                    return format!("{stem}{us}");
+                }
+            }
+        }
+        w.to_string()
+    }
+}
