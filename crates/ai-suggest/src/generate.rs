@@ -78,6 +78,34 @@ pub trait Generator {
         prompts: &[String],
         decoding: &Decoding,
     ) -> Result<Vec<Generation>, AiError>;
+    /// How likely the model finds each of `answers` after `prompt`: the sum of the log
+    /// probabilities of the answer's tokens and of the end of the answer, for ranking
+    /// candidate rewrites. Deterministic like generation.
+    fn score(&mut self, prompt: &str, answers: &[String]) -> Result<Vec<Score>, AiError>;
+}
+
+/// A candidate answer's likelihood under the model.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    /// Sum of natural-log probabilities of the answer's tokens and of its end.
+    pub logprob: f64,
+    /// Tokens scored (the answer's, plus the end).
+    pub tokens: usize,
+}
+
+impl Score {
+    /// Mean log probability per token (higher is likelier).
+    pub fn mean(&self) -> f64 {
+        self.logprob / self.tokens.max(1) as f64
+    }
+}
+
+/// Natural-log probability of `token` under one row of logits, in f64 and a fixed order.
+fn log_prob(row: &[f32], token: u32) -> f64 {
+    let max = row.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x)) as f64;
+    let sum: f64 = row.iter().map(|&x| (x as f64 - max).exp()).sum();
+    row.get(token as usize)
+        .map_or(f64::NEG_INFINITY, |&x| x as f64 - max - sum.ln())
 }
 
 /// The decoders this build runs, chosen by the GGUF's `general.architecture`.
@@ -425,6 +453,58 @@ fn cut_at_stop(text: &str, d: &Decoding) -> String {
 }
 
 impl Generator for GgufGenerator {
+    fn score(&mut self, prompt: &str, answers: &[String]) -> Result<Vec<Score>, AiError> {
+        let ids = self.tokenizer.encode_prompt(prompt)?;
+        let Some((&last, head)) = ids.split_last() else {
+            return Err(AiError::Inference("the prompt is empty".into()));
+        };
+        // The prompt without its last token, once; each answer is fed after that token.
+        let mut cache = self.start_cache(&ids);
+        if cache.len < head.len() {
+            self.model
+                .forward(&mut [(&head[cache.len..], &mut cache)], false)?;
+        }
+        self.prefix = Some((head.to_vec(), cache.clone()));
+        let end = self
+            .tokenizer
+            .special
+            .get("<|im_end|>")
+            .copied()
+            .or(self.tokenizer.eos_id);
+        let newline = self.tokenizer.encode("\n")?;
+        let mut out = Vec::with_capacity(answers.len());
+        for a in answers {
+            let mut feed = vec![last];
+            feed.extend(self.tokenizer.encode(a)?);
+            // The answer's end: the chat end token, or the line break of a completion.
+            let stop: Vec<u32> = if self.prompt_format == "completion" {
+                newline.clone()
+            } else {
+                end.into_iter().collect()
+            };
+            let targets: Vec<u32> = feed[1..].iter().chain(&stop).copied().collect();
+            feed.extend(stop.iter().take(stop.len().saturating_sub(1)));
+            if cache.len + feed.len() > self.model.context_length() {
+                return Err(AiError::Inference(
+                    "prompt and answer exceed the model's context".into(),
+                ));
+            }
+            let mut c = cache.clone();
+            let logits = self.model.forward(&mut [(&feed, &mut c)], true)?;
+            let rows: Vec<Vec<f32>> = logits.to_vec2()?;
+            let logprob = targets
+                .iter()
+                .zip(&rows)
+                .map(|(&t, row)| log_prob(row, t))
+                .sum();
+            out.push(Score {
+                logprob,
+                tokens: targets.len(),
+            });
+        }
+        Ok(out)
+    }
+
     fn name(&self) -> &str {
         &self.name
     }

@@ -33,7 +33,7 @@ pub mod template;
 
 pub use embed::{Embedder, cosine};
 pub use error::AiError;
-pub use generate::{Decoding, Generation, Generator, GgufGenerator};
+pub use generate::{Decoding, Generation, Generator, GgufGenerator, Score};
 pub use manifest::{Manifest, ModelEntry, Role};
 pub use suggest::{Proposal, Provenance, Replay, replay, suggest};
 pub use template::Template;

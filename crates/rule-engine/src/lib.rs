@@ -22,15 +22,21 @@ pub mod facts;
 pub mod lexicon;
 mod names;
 pub mod pack;
+pub mod prose;
 pub mod qc;
+pub mod rewrites;
 pub mod suggestions;
 pub mod text;
 
-pub use crosscheck::{CrossCheck, Reason, Verdict, crosscheck, crosscheck_with};
+pub use crosscheck::{
+    CrossCheck, Reason, Verdict, crosscheck, crosscheck_in_document, crosscheck_with,
+};
+pub use edits::Definitions;
 pub use error::RuleError;
 pub use examples::{Mismatch, test_examples};
 pub use facts::{FactCheck, FactKind};
 pub use lexicon::Lexicon;
 pub use pack::{EditClass, Level, Rule, RuleSet};
 pub use qc::{Finding, check};
+pub use rewrites::{Rewrite, rewrites};
 pub use suggestions::{Suggestion, suggest};

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 /// Abbreviations (lower case, singular) and their long forms (lower-case words).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Definitions {
-    map: BTreeMap<String, Vec<String>>,
+    /// Key (lower case, singular) -> (long-form words, the abbreviation as written).
+    map: BTreeMap<String, (Vec<String>, String)>,
 }
 
 /// The key of an abbreviation as written: lower case, a plural `s` removed (`SAEs`).
@@ -74,6 +75,9 @@ impl Definitions {
 
     /// Add the definitions of another text (for a document: every sentence).
     pub fn add_text(&mut self, text: &str) {
+        if !text.contains('(') {
+            return;
+        }
         let ps = word_pieces(text);
         for i in 0..ps.len() {
             if !(ps[i].2 && ps[i].0 == "(") {
@@ -100,7 +104,11 @@ impl Definitions {
                 }
             }
             if let Some(long) = found {
-                self.map.entry(key).or_insert(long);
+                let raw = match a.1.strip_suffix('s') {
+                    Some(c) if c.to_lowercase() == key => c.to_string(),
+                    _ => a.1.clone(),
+                };
+                self.map.entry(key).or_insert((long, raw));
             }
         }
     }
@@ -122,12 +130,24 @@ impl Definitions {
 
     /// The long form of an abbreviation (lower case).
     pub fn get(&self, abbr: &str) -> Option<&[String]> {
-        self.map.get(&abbr.to_lowercase()).map(Vec::as_slice)
+        self.map
+            .get(&abbr.to_lowercase())
+            .map(|(l, _)| l.as_slice())
+    }
+
+    /// The abbreviations whose long form starts with `word`: (key, as written).
+    pub fn abbreviations_starting(&self, word: &str) -> Vec<(&str, &str)> {
+        self.map
+            .iter()
+            .filter(|(_, (l, _))| l.first().is_some_and(|f| f == word))
+            .map(|(k, (_, raw))| (k.as_str(), raw.as_str()))
+            .collect()
     }
 
     fn long_of<'a>(&'a self, key: &str, tables: &'a EditTables) -> Option<&'a [String]> {
         self.map
             .get(key)
+            .map(|(l, _)| l)
             .or_else(|| tables.abbreviations.get(key))
             .map(Vec::as_slice)
     }
@@ -162,11 +182,18 @@ impl Definitions {
             return Some((key, 1 + extra));
         }
         // A long form: the document's and the sentence's definitions, then the standard ones.
+        let standard = tables
+            .abbreviations_by_first
+            .get(norm)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| tables.abbreviations.get(k).map(|l| (k, l)));
         let cands = self
             .map
             .iter()
-            .chain(tables.abbreviations.iter())
-            .filter(|(_, long)| long.first().is_some_and(|f| f == norm));
+            .map(|(k, (l, _))| (k, l))
+            .filter(|(_, long)| long.first().is_some_and(|f| f == norm))
+            .chain(standard);
         let mut best: Option<(String, usize)> = None;
         for (key, long) in cands {
             if let Some(n) = long_at(ps, i, long) {

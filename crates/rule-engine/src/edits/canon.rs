@@ -201,16 +201,12 @@ pub(crate) fn canon(
             k += 1;
             continue;
         }
+        // Sentence start: only punctuation before, or a sentence boundary.
         let lead = ws[..k]
             .iter()
             .rev()
-            .find(|w| w.sym)
-            .is_none_or(|w| matches!(w.text.as_str(), ";" | ":" | "." | "!" | "?"))
-            && ws[..k]
-                .iter()
-                .rev()
-                .take_while(|w| !(w.sym && matches!(w.text.as_str(), ";" | ":" | ".")))
-                .all(|w| w.sym);
+            .take_while(|w| !(w.sym && matches!(w.text.as_str(), "." | "!" | "?")))
+            .all(|w| w.sym);
         let mut hit = None;
         if let Some(cands) = tables.fillers.get(&ws[k].text) {
             for f in cands {
@@ -222,11 +218,13 @@ pub(crate) fn canon(
                     && words.iter().zip(&f.words).all(|(&j, w)| ws[j].text == *w)
                 {
                     let next = ws.get(k + n);
-                    let ok = match f.position {
-                        Position::Lead => lead,
-                        Position::Anywhere => true,
-                        Position::BeforeNumber => next.is_some_and(|w| w.number),
-                    };
+                    let colon_ok = !f.colon || next.is_some_and(|w| w.sym && w.text == ":");
+                    let ok = colon_ok
+                        && match f.position {
+                            Position::Lead => lead,
+                            Position::Anywhere => true,
+                            Position::BeforeNumber => next.is_some_and(|w| w.number),
+                        };
                     if ok {
                         hit = Some((f.rule, n));
                         break;

@@ -22,7 +22,7 @@
 
 mod abbrev;
 mod canon;
-mod tables;
+pub(crate) mod tables;
 
 pub use abbrev::Definitions;
 pub use tables::EditTables;
@@ -235,7 +235,7 @@ pub(crate) fn check(
     moves(a, b, original, proposal, &mut hunks, &mut out);
     splits(a, b, &mut hunks, &mut out);
 
-    let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+    let mut stemmer = None;
     let known: HashSet<&str> = a.toks.iter().map(|t| t.text.as_str()).collect();
     for h in hunks.iter().filter(|h| !h.done) {
         let (os, ps) = (span(&a.toks, &h.old), span(&b.toks, &h.new));
@@ -260,11 +260,11 @@ pub(crate) fn check(
             ),
             _ => {
                 let (ow, nw) = (texts(&a.toks, &h.old), texts(&b.toks, &h.new));
+                let st = stemmer.get_or_insert_with(|| {
+                    rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English)
+                });
                 let same_stems = ow.len() == nw.len()
-                    && ow
-                        .iter()
-                        .zip(&nw)
-                        .all(|(x, y)| stemmer.stem(x) == stemmer.stem(y));
+                    && ow.iter().zip(&nw).all(|(x, y)| st.stem(x) == st.stem(y));
                 let kind = if same_stems {
                     "word_form_changed"
                 } else {

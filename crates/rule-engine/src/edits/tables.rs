@@ -28,6 +28,8 @@ pub(crate) enum Position {
 #[derive(Debug, Clone)]
 pub(crate) struct Filler {
     pub words: Vec<String>,
+    /// Written with a colon in the pack ("note:"): only before a colon, which goes too.
+    pub colon: bool,
     pub position: Position,
     pub rule: usize,
 }
@@ -52,6 +54,8 @@ pub struct EditTables {
     pub(crate) articles: HashSet<String>,
     /// Standard abbreviations: lower-case abbreviation -> long-form words.
     pub(crate) abbreviations: HashMap<String, Vec<String>>,
+    /// The standard abbreviations by the first word of their long form.
+    pub(crate) abbreviations_by_first: HashMap<String, Vec<String>>,
     /// English words (lower case).
     pub(crate) words: HashSet<String>,
 }
@@ -103,12 +107,14 @@ impl EditTables {
                         _ => Position::Anywhere,
                     };
                     for f in &r.tokens {
-                        let words = words_of(f);
+                        let colon = f.trim_end().ends_with(':');
+                        let words = words_of(f.trim_end().trim_end_matches(':'));
                         let Some(first) = words.first().cloned() else {
                             continue;
                         };
                         t.fillers.entry(first).or_default().push(Filler {
                             words,
+                            colon,
                             position,
                             rule: idx,
                         });
@@ -129,6 +135,17 @@ impl EditTables {
                 }
                 _ => {}
             }
+        }
+        for (k, long) in &t.abbreviations {
+            if let Some(first) = long.first() {
+                t.abbreviations_by_first
+                    .entry(first.clone())
+                    .or_default()
+                    .push(k.clone());
+            }
+        }
+        for v in t.abbreviations_by_first.values_mut() {
+            v.sort();
         }
         for v in t.substitutions.values_mut() {
             v.sort_by_key(|s| std::cmp::Reverse(s.from.len()));
