@@ -35,5 +35,5 @@ pub use embed::{Embedder, cosine};
 pub use error::AiError;
 pub use generate::{Decoding, Generation, Generator, GgufGenerator, Score};
 pub use manifest::{Manifest, ModelEntry, Role};
-pub use suggest::{Proposal, Provenance, Replay, replay, suggest};
+pub use suggest::{Proposal, Provenance, Replay, rank, replay, suggest};
 pub use template::Template;

@@ -85,6 +85,19 @@ pub fn suggest(
         .collect())
 }
 
+/// How likely the model finds each of `answers` as the rewrite of `sentence` under
+/// `template`: for ranking candidate rewrites that something else (the rules) made. The
+/// model chooses among them; it writes nothing itself.
+pub fn rank(
+    generator: &mut dyn Generator,
+    template: &Template,
+    sentence: &str,
+    answers: &[String],
+) -> Result<Vec<crate::generate::Score>, AiError> {
+    let prompt = template.render(generator.prompt_format(), sentence);
+    generator.score(&prompt, answers)
+}
+
 /// Outcome of [`replay`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Replay {

@@ -311,6 +311,47 @@ fn tiny_gemma3_generates_deterministically_and_continues_at_the_right_position()
     assert_eq!(argmax(&one), argmax(&two));
 }
 
+#[test]
+fn scores_are_the_log_probabilities_of_the_answer_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.gguf");
+    write_tiny_llama(&path);
+    let mut g = GgufGenerator::load_file(&path, "tiny", "chatml").unwrap();
+    let prompt = "the dose was";
+    let answers = ["10 mg daily".to_string(), "daily mg 10".to_string()];
+    let scores = g.score(prompt, &answers).unwrap();
+    assert_eq!(scores, g.score(prompt, &answers).unwrap(), "deterministic");
+    // The same sums, one token at a time from the logits of each step.
+    let ids = g.tokenizer().encode_prompt(prompt).unwrap();
+    let end = g
+        .tokenizer()
+        .special
+        .get("<|im_end|>")
+        .copied()
+        .or(g.tokenizer().eos_id);
+    for (a, s) in answers.iter().zip(&scores) {
+        let mut seq = ids.clone();
+        let mut want = 0.0f64;
+        let targets: Vec<u32> = g
+            .tokenizer()
+            .encode(a)
+            .unwrap()
+            .into_iter()
+            .chain(end)
+            .collect();
+        for &t in &targets {
+            let row = g.logits_after(&[&seq]).unwrap();
+            let max = row.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x)) as f64;
+            let sum: f64 = row.iter().map(|&x| (x as f64 - max).exp()).sum();
+            want += row[t as usize] as f64 - max - sum.ln();
+            seq.push(t);
+        }
+        assert_eq!(s.tokens, targets.len());
+        assert!((s.logprob - want).abs() < 1e-3, "{} vs {want}", s.logprob);
+        assert!(s.logprob < 0.0);
+    }
+}
+
 fn decoding(batch_size: usize) -> Decoding {
     Decoding {
         max_new_tokens: 12,
