@@ -40,8 +40,10 @@ impl TestServer {
             data_dir: dir.path().join("data"),
             workers: Some(2),
             db_max_connections: 8,
-            // No manifest: tests that want models set their own directory.
+            // No weights and no downloads: the built-in manifest is listed, nothing is
+            // fetched; tests that want models set their own manifest and turn fetching on.
             models_dir: dir.path().join("models"),
+            models_auto_fetch: false,
             ..Settings::default()
         };
         let mut pg_database = None;

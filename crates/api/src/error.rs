@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use ingest::IngestError;
 use serde::Serialize;
+use service::ServiceError;
 use store::StoreError;
 
 tokio::task_local! {
@@ -25,6 +26,8 @@ pub enum ApiError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
     #[error("{0}")]
     BadRequest(String),
     #[error("missing, invalid or expired bearer token; log in again")]
@@ -56,31 +59,22 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str) {
         use StatusCode as S;
         match self {
-            ApiError::Store(e) => match e {
-                StoreError::InvalidSlug(_)
-                | StoreError::InvalidUsername
-                | StoreError::InvalidRole(_)
-                | StoreError::WeakPassword(_)
-                | StoreError::InvalidInput(_) => (S::BAD_REQUEST, e.code()),
-                StoreError::TenantExists(_) | StoreError::UserExists(_) => (S::CONFLICT, e.code()),
-                StoreError::NotFound(_) | StoreError::UnknownTenant(_) => {
-                    (S::NOT_FOUND, "not_found")
+            ApiError::Store(e) => store_parts(e),
+            ApiError::Ingest(e) => ingest_parts(e),
+            ApiError::Service(e) => match e {
+                ServiceError::Store(e) => store_parts(e),
+                ServiceError::Document(e) => ingest_parts(e),
+                ServiceError::Invalid(_) => (S::BAD_REQUEST, "bad_request"),
+                ServiceError::NotFound(_) => (S::NOT_FOUND, "not_found"),
+                ServiceError::Forbidden => (S::FORBIDDEN, "forbidden"),
+                ServiceError::ModelNotInstalled(_) | ServiceError::ModelUnusable { .. } => {
+                    (S::SERVICE_UNAVAILABLE, "model_unavailable")
                 }
-                StoreError::InvalidCredentials | StoreError::Unauthenticated => {
-                    (S::UNAUTHORIZED, e.code())
-                }
-                StoreError::LockedOut => (S::TOO_MANY_REQUESTS, e.code()),
-                StoreError::SignatureRefused => (S::FORBIDDEN, e.code()),
-                StoreError::CorruptBlob(_)
-                | StoreError::Io { .. }
-                | StoreError::Database(_)
-                | StoreError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
-            },
-            ApiError::Ingest(e) => match e {
-                IngestError::Empty => (S::BAD_REQUEST, e.code()),
-                IngestError::TooLarge { .. } => (S::PAYLOAD_TOO_LARGE, e.code()),
-                IngestError::UnsupportedFormat { .. } => (S::UNSUPPORTED_MEDIA_TYPE, e.code()),
-                _ => (S::UNPROCESSABLE_ENTITY, e.code()),
+                ServiceError::Model(_)
+                | ServiceError::Manifest { .. }
+                | ServiceError::Rules(_)
+                | ServiceError::Read { .. }
+                | ServiceError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
             },
             ApiError::BadRequest(_) => (S::BAD_REQUEST, "bad_request"),
             ApiError::Unauthorized => (S::UNAUTHORIZED, "unauthenticated"),
@@ -100,12 +94,46 @@ impl ApiError {
                 "the server could not complete the request; quote the request id to the operator"
                     .into()
             }
-            ApiError::Store(StoreError::NotFound(what)) | ApiError::NotFound(what) => {
-                format!("{what} not found")
+            ApiError::Store(StoreError::NotFound(what))
+            | ApiError::Service(ServiceError::Store(StoreError::NotFound(what)))
+            | ApiError::Service(ServiceError::NotFound(what))
+            | ApiError::NotFound(what) => format!("{what} not found"),
+            ApiError::Store(StoreError::UnknownTenant(_))
+            | ApiError::Service(ServiceError::Store(StoreError::UnknownTenant(_))) => {
+                "not found".into()
             }
-            ApiError::Store(StoreError::UnknownTenant(_)) => "not found".into(),
             other => other.to_string(),
         }
+    }
+}
+
+fn store_parts(e: &StoreError) -> (StatusCode, &'static str) {
+    use StatusCode as S;
+    match e {
+        StoreError::InvalidSlug(_)
+        | StoreError::InvalidUsername
+        | StoreError::InvalidRole(_)
+        | StoreError::WeakPassword(_)
+        | StoreError::InvalidInput(_) => (S::BAD_REQUEST, e.code()),
+        StoreError::TenantExists(_) | StoreError::UserExists(_) => (S::CONFLICT, e.code()),
+        StoreError::NotFound(_) | StoreError::UnknownTenant(_) => (S::NOT_FOUND, "not_found"),
+        StoreError::InvalidCredentials | StoreError::Unauthenticated => (S::UNAUTHORIZED, e.code()),
+        StoreError::LockedOut => (S::TOO_MANY_REQUESTS, e.code()),
+        StoreError::SignatureRefused => (S::FORBIDDEN, e.code()),
+        StoreError::CorruptBlob(_)
+        | StoreError::Io { .. }
+        | StoreError::Database(_)
+        | StoreError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
+    }
+}
+
+fn ingest_parts(e: &IngestError) -> (StatusCode, &'static str) {
+    use StatusCode as S;
+    match e {
+        IngestError::Empty => (S::BAD_REQUEST, e.code()),
+        IngestError::TooLarge { .. } => (S::PAYLOAD_TOO_LARGE, e.code()),
+        IngestError::UnsupportedFormat { .. } => (S::UNSUPPORTED_MEDIA_TYPE, e.code()),
+        _ => (S::UNPROCESSABLE_ENTITY, e.code()),
     }
 }
 

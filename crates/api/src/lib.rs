@@ -11,7 +11,6 @@ pub mod cli;
 pub mod context;
 pub mod error;
 pub mod metrics;
-pub mod models;
 pub mod routes;
 pub mod server;
 pub mod settings;

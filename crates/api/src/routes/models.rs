@@ -2,9 +2,9 @@
 //! prompt format) and the state of each (ready, missing, being fetched, failed, mismatch).
 
 use crate::auth::{AnyRole, Guard};
-use crate::models::ModelView;
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, web};
+use service::models::ModelView;
 
 /// Every model of the manifest and where it stands.
 #[utoipa::path(get, path = "/api/v1/models", tag = "models", security(("bearer" = [])),

@@ -1,0 +1,57 @@
+//! The one error type of the application layer. Each variant says what the caller can do
+//! about it; `api` maps them to RFC 7807 problems in one place, the CLI prints them.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The request is malformed or out of range: correct it and retry.
+    #[error("{0}")]
+    Invalid(String),
+    /// No such record in the caller's tenant (another tenant's record looks the same).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The caller's roles do not allow this action.
+    #[error("your roles do not allow this action")]
+    Forbidden,
+    /// The document cannot be read (empty, unsupported, encrypted, malformed, too large).
+    #[error(transparent)]
+    Document(#[from] ingest::IngestError),
+    /// Accounts, sessions and storage (credentials, lockout, duplicates, database).
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// A model or prompt template cannot be used (unknown, missing file, hash mismatch,
+    /// inference failure).
+    #[error(transparent)]
+    Model(#[from] ai_suggest::AiError),
+    /// A model is not installed and this installation does not fetch models.
+    #[error(
+        "model {0} is not installed and this service does not fetch models (models_auto_fetch = false); run `dualcheck models fetch {0}`"
+    )]
+    ModelNotInstalled(String),
+    /// A model is refused or its fetch failed; the reason says what to do.
+    #[error("model {model}: {reason}")]
+    ModelUnusable { model: String, reason: String },
+    /// The model manifest is malformed: fix the file named.
+    #[error("model manifest {path}: {reason}")]
+    Manifest { path: String, reason: String },
+    /// A rule pack is malformed (the message names file, line and field).
+    #[error("rule packs: {0}")]
+    Rules(#[from] rule_engine::RuleError),
+    /// A file the caller named cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A bug or an unexpected failure; details are in the log.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub(crate) fn internal(e: impl std::fmt::Display) -> Self {
+        ServiceError::Internal(e.to_string())
+    }
+}

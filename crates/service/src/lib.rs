@@ -1,0 +1,20 @@
+//! # dualcheck-service
+//!
+//! The application layer of dualcheck: the use cases, with every policy and authorisation
+//! decision made here once. It knows no HTTP and no command line: `api` (actix-web handlers
+//! and the `dualcheck` CLI) parses a request, calls one function of this crate and maps its
+//! result; errors are one [`ServiceError`] whose variants say what the caller can act on.
+//!
+//! - [`analysis`]: the analysis pipeline of a document (ingest → QC findings → candidate
+//!   sentences → model proposals → dual-control cross-check), typed results and a summary;
+//! - [`models`]: the model manifest (built in; a file can replace it), the state of each
+//!   model and the one path that verifies and fetches model files.
+//!
+//! It depends on the domain crates (`ingest`, `ai-suggest`, `rule-engine`, `audit`) and on
+//! `store` for persistence.
+
+pub mod analysis;
+mod error;
+pub mod models;
+
+pub use error::ServiceError;
