@@ -43,6 +43,19 @@ pub struct CrossCheck {
     pub rules_hash: String,
 }
 
+impl CrossCheck {
+    /// A rewrite that changes wording, not only punctuation, articles or linking words: it
+    /// passes, and one of its allowed edits is a plain-language substitution or an
+    /// abbreviation expanded or contracted.
+    pub fn substantive(&self) -> bool {
+        self.verdict == Verdict::Pass
+            && self.reasons.iter().any(|r| {
+                r.level == Level::Info
+                    && matches!(r.kind.as_str(), "substitution" | "abbreviation_changed")
+            })
+    }
+}
+
 /// A byte span as a character span.
 pub fn char_span(text: &str, (s, e): (usize, usize)) -> (usize, usize) {
     if text.is_ascii() {

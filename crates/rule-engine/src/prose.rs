@@ -133,28 +133,45 @@ pub struct Candidate {
     pub earlier: Definitions,
 }
 
+/// The candidates of a document and how many body sentences of `min_words` words or more
+/// were left out as not prose.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub candidates: Vec<Candidate>,
+    pub not_prose: usize,
+}
+
 /// Body sentences of `doc` (paragraphs and list items, not headings or tables) that are
 /// prose of at least `min_words` words, in reading order; at most `limit`.
-pub fn candidates(doc: &Document, min_words: usize, limit: usize) -> Vec<Candidate> {
+pub fn select(doc: &Document, min_words: usize, limit: usize) -> Selection {
     let mut earlier = Definitions::default();
-    let mut out = Vec::new();
+    let mut out = Selection::default();
     for b in &doc.blocks {
         let body = !matches!(b.kind, BlockKind::Heading { .. } | BlockKind::Table { .. });
         for s in &b.sentences {
-            if out.len() < limit && body && classify(&s.text, min_words).is_ok() {
-                out.push(Candidate {
-                    anchor: s.anchor.clone(),
-                    text: s.text.clone(),
-                    earlier: earlier.clone(),
-                });
+            if out.candidates.len() < limit && body {
+                match classify(&s.text, min_words) {
+                    Ok(()) => out.candidates.push(Candidate {
+                        anchor: s.anchor.clone(),
+                        text: s.text.clone(),
+                        earlier: earlier.clone(),
+                    }),
+                    Err(NotProse::Short) => {}
+                    Err(_) => out.not_prose += 1,
+                }
             }
             earlier.add_text(&s.text);
         }
-        if out.len() >= limit {
+        if out.candidates.len() >= limit {
             break;
         }
     }
     out
+}
+
+/// The candidates of [`select`].
+pub fn candidates(doc: &Document, min_words: usize, limit: usize) -> Vec<Candidate> {
+    select(doc, min_words, limit).candidates
 }
 
 #[cfg(test)]

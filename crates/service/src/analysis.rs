@@ -1,47 +1,89 @@
 //! The analysis pipeline of a document: bytes → [`ingest::Document`] → QC findings
-//! ([`rule_engine::check`]) → candidate sentences ([`candidates`]) → model proposals
-//! ([`ai_suggest::suggest`]) → the dual-control cross-check of each
-//! ([`rule_engine::crosscheck`]). The result is typed: per candidate the original, the
-//! proposal (none when the model copied the sentence or said nothing), its cross-check and
-//! provenance, and a [`Summary`] per document.
+//! ([`rule_engine::check`]) → candidate sentences (prose only, [`rule_engine::prose`]) →
+//! for each: the model's own proposal ([`ai_suggest::suggest`]) and the rewrites the rules
+//! can make ([`rule_engine::rewrites`]) ranked by the model ([`ai_suggest::rank`]) → the
+//! dual-control cross-check of each, under the abbreviations the document defined before
+//! the sentence. The result is typed: per candidate the original, the model's proposal
+//! (none when it copied the sentence or said nothing) with its cross-check and provenance,
+//! the best rule-made rewrite with its score, what is offered to a reviewer, and a
+//! [`Summary`] per document.
 
 use crate::ServiceError;
 use ai_suggest::{Decoding, Generator, GgufGenerator, Provenance, Template};
-use rule_engine::{CrossCheck, Finding, RuleSet, Verdict};
+use rule_engine::prose::Candidate;
+use rule_engine::{CrossCheck, Definitions, Finding, RuleSet, Verdict};
 use serde::Serialize;
 
 /// Fewest words a body sentence needs to be a candidate for a rewrite.
 pub const MIN_CANDIDATE_WORDS: usize = 15;
 
-/// Candidate sentences of a document: body sentences (not headings, not table cells) of
-/// [`MIN_CANDIDATE_WORDS`] words or more (long sentences are where plain-language rewrites
-/// help), in reading order, at most `limit`.
-pub fn candidates(doc: &ingest::Document, limit: usize) -> Vec<String> {
-    doc.blocks
-        .iter()
-        .filter(|b| {
-            !matches!(
-                b.kind,
-                ingest::BlockKind::Heading { .. } | ingest::BlockKind::Table { .. }
-            )
-        })
-        .flat_map(|b| b.sentences.iter())
-        .filter(|s| s.text.split_whitespace().count() >= MIN_CANDIDATE_WORDS)
-        .take(limit)
-        .map(|s| s.text.clone())
-        .collect()
+/// Most rule-made rewrites the model ranks per sentence.
+pub const MAX_REWRITES: usize = 6;
+
+/// Candidate sentences of a document: prose body sentences of [`MIN_CANDIDATE_WORDS`]
+/// words or more, in reading order, at most `limit`, each with the definitions made before
+/// it.
+pub fn candidates(doc: &ingest::Document, limit: usize) -> rule_engine::prose::Selection {
+    rule_engine::prose::select(doc, MIN_CANDIDATE_WORDS, limit)
+}
+
+/// What the pipeline asks for (both by default; one alone to measure it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Approach {
+    /// The model writes its own proposal.
+    pub model_proposals: bool,
+    /// The rules make rewrites and the model ranks them.
+    pub rule_rewrites: bool,
+}
+
+impl Default for Approach {
+    fn default() -> Self {
+        Self {
+            model_proposals: true,
+            rule_rewrites: true,
+        }
+    }
+}
+
+/// The best rule-made rewrite of a sentence, as the model ranked it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RankedRewrite {
+    pub text: String,
+    /// The edit rules applied.
+    pub rule_ids: Vec<String>,
+    pub check: CrossCheck,
+    /// Mean log probability per token under the ranking model (higher: likelier).
+    pub score: f64,
+    /// How many rule-made rewrites were ranked.
+    pub ranked: usize,
+    pub model: String,
+    pub model_sha256: String,
+    pub template_id: String,
+    pub template_sha256: String,
+}
+
+/// Where an offered proposal comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Model,
+    Rules,
 }
 
 /// One candidate sentence after the model and the rules.
 #[derive(Debug, Clone, Serialize)]
 pub struct SentenceAnalysis {
+    /// The sentence's anchor in the document (`b12.s0`); empty for `--text`.
+    pub anchor: String,
     pub original: String,
-    /// `None` when the model copied the sentence or said nothing (dropped).
+    /// The model's own proposal; `None` when it copied the sentence or said nothing.
     pub proposal: Option<String>,
-    /// The cross-check of the proposal (`None` when dropped).
+    /// The cross-check of the model's proposal.
     pub check: Option<CrossCheck>,
-    /// How the proposal was made (`None` when dropped).
+    /// How the model's proposal was made.
     pub provenance: Option<Provenance>,
+    /// The best rule-made rewrite, ranked by the model (every one passes the check).
+    pub rewrite: Option<RankedRewrite>,
 }
 
 impl SentenceAnalysis {
@@ -52,17 +94,46 @@ impl SentenceAnalysis {
     pub fn verdict(&self) -> Option<Verdict> {
         self.check.as_ref().map(|c| c.verdict)
     }
+
+    /// What a reviewer is offered: the model's proposal when it passes and changes wording,
+    /// otherwise the best rule-made rewrite, otherwise the model's passing proposal.
+    pub fn offered(&self) -> Option<(Source, &str, &CrossCheck)> {
+        let model = match (&self.proposal, &self.check) {
+            (Some(p), Some(c)) if c.verdict == Verdict::Pass => Some((Source::Model, p.as_str(), c)),
+            _ => None,
+        };
+        let rules = self
+            .rewrite
+            .as_ref()
+            .map(|r| (Source::Rules, r.text.as_str(), &r.check));
+        match (model, rules) {
+            (Some(m), _) if m.2.substantive() => Some(m),
+            (_, Some(r)) => Some(r),
+            (m, None) => m,
+        }
+    }
 }
 
 /// Counts over the candidates of one document (or one `--text`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub candidates: usize,
+    /// Body sentences long enough but not prose (addresses, title-page fields, table rows,
+    /// footnote-marker lines, lists of codes), left out.
+    pub not_prose: usize,
     /// The model copied the sentence or said nothing.
     pub dropped: usize,
+    /// The model's proposals by verdict.
     pub blocked: usize,
     pub warned: usize,
     pub passed: usize,
+    /// Sentences with a rule-made rewrite (each passes).
+    pub rule_rewrites: usize,
+    /// Sentences with a passing proposal offered to a reviewer.
+    pub offered: usize,
+    /// Offered proposals that change wording (a plain-language substitution or an
+    /// abbreviation), not only punctuation, articles or linking words.
+    pub substantive: usize,
 }
 
 impl Summary {
@@ -77,6 +148,11 @@ impl Summary {
                 Some(Verdict::Block) => s.blocked += 1,
                 Some(Verdict::Warn) => s.warned += 1,
                 Some(Verdict::Pass) => s.passed += 1,
+            }
+            s.rule_rewrites += usize::from(i.rewrite.is_some());
+            if let Some((_, _, c)) = i.offered() {
+                s.offered += 1;
+                s.substantive += usize::from(c.substantive());
             }
         }
         s
@@ -101,6 +177,7 @@ pub struct Analyser<'r> {
     template: Template,
     decoding: Decoding,
     rules: &'r RuleSet,
+    approach: Approach,
 }
 
 impl std::fmt::Debug for Analyser<'_> {
@@ -109,6 +186,7 @@ impl std::fmt::Debug for Analyser<'_> {
             .field("generator", &self.generator.name())
             .field("template", &self.template.id)
             .field("rules", &self.rules.version)
+            .field("approach", &self.approach)
             .finish_non_exhaustive()
     }
 }
@@ -130,24 +208,48 @@ impl<'r> Analyser<'r> {
             template,
             decoding,
             rules,
+            approach: Approach::default(),
         })
+    }
+
+    /// Ask for the model's proposals, the ranked rule rewrites, or both.
+    pub fn with_approach(mut self, approach: Approach) -> Self {
+        self.approach = approach;
+        self
     }
 
     pub fn rules(&self) -> &RuleSet {
         self.rules
     }
 
-    /// Proposals for `sentences`, each cross-checked.
+    /// Proposals for sentences given on their own (no document around them).
     pub fn sentences(
         &mut self,
         sentences: &[String],
+    ) -> Result<Vec<SentenceAnalysis>, ServiceError> {
+        let cands: Vec<Candidate> = sentences
+            .iter()
+            .map(|s| Candidate {
+                anchor: String::new(),
+                text: s.clone(),
+                earlier: Definitions::default(),
+            })
+            .collect();
+        self.candidates(&cands)
+    }
+
+    /// Proposals for a document's candidates, each cross-checked.
+    pub fn candidates(
+        &mut self,
+        cands: &[Candidate],
     ) -> Result<Vec<SentenceAnalysis>, ServiceError> {
         propose(
             &mut self.generator,
             &self.template,
             &self.decoding,
             self.rules,
-            sentences,
+            cands,
+            self.approach,
         )
     }
 
@@ -160,11 +262,14 @@ impl<'r> Analyser<'r> {
     ) -> Result<DocumentAnalysis, ServiceError> {
         let doc = ingest::parse_with(bytes, limits)?;
         let findings = rule_engine::check(&doc, self.rules);
-        let sentences = self.sentences(&candidates(&doc, limit))?;
+        let selection = candidates(&doc, limit);
+        let sentences = self.candidates(&selection.candidates)?;
+        let mut summary = Summary::of(&sentences);
+        summary.not_prose = selection.not_prose;
         Ok(DocumentAnalysis {
             document_sha256: doc.metadata.sha256.clone(),
             findings,
-            summary: Summary::of(&sentences),
+            summary,
             sentences,
             rules_version: self.rules.version.clone(),
             rules_hash: self.rules.hash.clone(),
@@ -172,34 +277,90 @@ impl<'r> Analyser<'r> {
     }
 }
 
-/// Proposals of `generator` for `sentences` (one batch), each cross-checked against its
-/// original by `rules`.
+/// The best of the rule-made rewrites of `c`, as `generator` ranks them (ties: the first,
+/// which applies every edit).
+fn ranked_rewrite(
+    generator: &mut dyn Generator,
+    template: &Template,
+    rules: &RuleSet,
+    c: &Candidate,
+) -> Result<Option<RankedRewrite>, ServiceError> {
+    let rewrites = rule_engine::rewrites(&c.text, rules, &c.earlier, MAX_REWRITES);
+    if rewrites.is_empty() {
+        return Ok(None);
+    }
+    let texts: Vec<String> = rewrites.iter().map(|r| r.text.clone()).collect();
+    let scores = ai_suggest::rank(generator, template, &c.text, &texts)?;
+    let best = scores
+        .iter()
+        .enumerate()
+        .fold(None::<(usize, f64)>, |b, (i, s)| match b {
+            Some((_, m)) if m >= s.mean() => b,
+            _ => Some((i, s.mean())),
+        });
+    let Some((i, score)) = best else {
+        return Ok(None);
+    };
+    let r = &rewrites[i];
+    Ok(Some(RankedRewrite {
+        text: r.text.clone(),
+        rule_ids: r.edits.iter().map(|e| e.rule_id.clone()).collect(),
+        check: r.check.clone(),
+        score,
+        ranked: rewrites.len(),
+        model: generator.name().to_string(),
+        model_sha256: generator.weights_sha256().to_string(),
+        template_id: template.id.clone(),
+        template_sha256: template.sha256.clone(),
+    }))
+}
+
+/// The model's proposals for `cands` (one batch) and the rule-made rewrites it ranks, each
+/// cross-checked against its original by `rules` under the document's definitions.
 pub fn propose(
     generator: &mut dyn Generator,
     template: &Template,
     decoding: &Decoding,
     rules: &RuleSet,
-    sentences: &[String],
+    cands: &[Candidate],
+    approach: Approach,
 ) -> Result<Vec<SentenceAnalysis>, ServiceError> {
-    let proposals = ai_suggest::suggest(generator, template, sentences, decoding)?;
-    Ok(sentences
-        .iter()
-        .zip(proposals)
-        .map(|(s, p)| match p {
-            None => SentenceAnalysis {
-                original: s.clone(),
-                proposal: None,
-                check: None,
-                provenance: None,
-            },
-            Some(p) => SentenceAnalysis {
-                check: Some(rule_engine::crosscheck(&p.original, &p.proposal, rules)),
-                original: s.clone(),
-                proposal: Some(p.proposal),
-                provenance: Some(p.provenance),
-            },
-        })
-        .collect())
+    let texts: Vec<String> = cands.iter().map(|c| c.text.clone()).collect();
+    let proposals = if approach.model_proposals {
+        ai_suggest::suggest(generator, template, &texts, decoding)?
+    } else {
+        vec![None; cands.len()]
+    };
+    let mut out = Vec::with_capacity(cands.len());
+    for (c, p) in cands.iter().zip(proposals) {
+        let rewrite = if approach.rule_rewrites {
+            ranked_rewrite(generator, template, rules, c)?
+        } else {
+            None
+        };
+        let (proposal, check, provenance) = match p {
+            None => (None, None, None),
+            Some(p) => {
+                let check = rule_engine::crosscheck_in_document(
+                    &p.original,
+                    &p.proposal,
+                    rules,
+                    &rules.lexicon,
+                    &c.earlier,
+                );
+                (Some(p.proposal), Some(check), Some(p.provenance))
+            }
+        };
+        out.push(SentenceAnalysis {
+            anchor: c.anchor.clone(),
+            original: c.text.clone(),
+            proposal,
+            check,
+            provenance,
+            rewrite,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -208,10 +369,12 @@ mod tests {
 
     fn item(original: &str, proposal: Option<&str>, rules: &RuleSet) -> SentenceAnalysis {
         SentenceAnalysis {
+            anchor: String::new(),
             original: original.into(),
             proposal: proposal.map(str::to_owned),
             check: proposal.map(|p| rule_engine::crosscheck(original, p, rules)),
             provenance: None,
+            rewrite: None,
         }
     }
 
@@ -233,6 +396,8 @@ mod tests {
         assert_eq!(s.dropped, 1);
         assert_eq!(s.blocked, 1, "a changed dose blocks: {items:?}");
         assert_eq!(s.blocked + s.warned + s.passed + s.dropped, 3);
+        // A copy passes but changes nothing: offered, not substantive.
+        assert_eq!((s.offered, s.substantive), (1, 0));
     }
 
     fn block(kind: serde_json::Value, text: &str) -> serde_json::Value {
@@ -248,8 +413,9 @@ mod tests {
     }
 
     #[test]
-    fn candidates_are_long_body_sentences_only() {
+    fn candidates_are_long_prose_body_sentences_only() {
         let long = "This body sentence has clearly more than fifteen words in it so that it qualifies as a candidate today.";
+        let field = "Sponsor Name Protocol Number Study Phase Version Date Amendment Number Final Clinical Research Organisation Site.";
         let long_heading = "A heading that is long enough to have more than fifteen words is still never a candidate at all.";
         let doc: ingest::Document = serde_json::from_value(serde_json::json!({
             "metadata": {"format": "docx", "sha256": "0", "size_bytes": 0, "page_count": null,
@@ -258,16 +424,17 @@ mod tests {
                 block(serde_json::json!({"type": "heading", "level": 1, "number": null}), long_heading),
                 block(serde_json::json!({"type": "paragraph"}), "Short one."),
                 block(serde_json::json!({"type": "paragraph"}), long),
+                block(serde_json::json!({"type": "paragraph"}), field),
                 block(serde_json::json!({"type": "list_item", "level": 0, "marker": null}), long),
             ],
             "headers": [], "footers": [], "toc": [], "notes": [], "revisions": []
         }))
         .expect("document");
-        assert_eq!(
-            candidates(&doc, 10),
-            vec![long.to_string(), long.to_string()]
-        );
-        assert_eq!(candidates(&doc, 1).len(), 1);
-        assert!(candidates(&doc, 0).is_empty());
+        let sel = candidates(&doc, 10);
+        let texts: Vec<&str> = sel.candidates.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, vec![long, long]);
+        assert_eq!(sel.not_prose, 1, "the title-page field is left out");
+        assert_eq!(candidates(&doc, 1).candidates.len(), 1);
+        assert!(candidates(&doc, 0).candidates.is_empty());
     }
 }

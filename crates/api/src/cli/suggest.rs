@@ -6,7 +6,7 @@ use super::models::{ModelsLocation, print_progress};
 use ai_suggest::Role;
 use anyhow::Context;
 use clap::Args;
-use service::analysis::{Analyser, SentenceAnalysis, Summary};
+use service::analysis::{Analyser, Approach, SentenceAnalysis, Summary};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +38,10 @@ pub struct SuggestArgs {
     /// Do not download missing models; fail instead.
     #[arg(long, env = "DUALCHECK_NO_MODEL_FETCH")]
     pub no_fetch: bool,
+    /// `both` (default): the model's own proposal and the rules' rewrites ranked by the
+    /// model; `model` or `rules` alone (to measure each).
+    #[arg(long, default_value = "both", value_parser = ["both", "model", "rules"])]
+    pub approach: String,
 }
 
 pub fn run(args: SuggestArgs) -> anyhow::Result<ExitCode> {
@@ -58,19 +62,27 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<ExitCode> {
         }
         print_progress(ev)
     })?;
-    let mut analyser = Analyser::load(&entry, hub.dir(), &args.template, &rules)?;
-    let items = match (&args.text, &args.file) {
-        (Some(t), _) => analyser.sentences(std::slice::from_ref(t))?,
+    let approach = Approach {
+        model_proposals: args.approach != "rules",
+        rule_rewrites: args.approach != "model",
+    };
+    let mut analyser =
+        Analyser::load(&entry, hub.dir(), &args.template, &rules)?.with_approach(approach);
+    let (items, summary) = match (&args.text, &args.file) {
+        (Some(t), _) => {
+            let items = analyser.sentences(std::slice::from_ref(t))?;
+            let summary = Summary::of(&items);
+            (items, summary)
+        }
         (None, Some(f)) => {
             let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
-            analyser
+            let a = analyser
                 .document(&bytes, &ingest::Limits::default(), args.limit)
-                .with_context(|| format!("cannot analyse {}", f.display()))?
-                .sentences
+                .with_context(|| format!("cannot analyse {}", f.display()))?;
+            (a.sentences, a.summary)
         }
         (None, None) => anyhow::bail!("give a FILE or --text TEXT"),
     };
-    let summary = Summary::of(&items);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for a in &items {
@@ -85,8 +97,16 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<ExitCode> {
     } else {
         writeln!(
             out,
-            "summary: {} candidate(s), {} dropped (copies/empty), {} blocked, {} warned, {} passed",
-            summary.candidates, summary.dropped, summary.blocked, summary.warned, summary.passed
+            "summary: {} candidate(s) ({} non-prose sentences left out); model proposals: {} dropped (copies/empty), {} blocked, {} warned, {} passed; {} rule rewrite(s); {} offered to a reviewer, {} changing wording",
+            summary.candidates,
+            summary.not_prose,
+            summary.dropped,
+            summary.blocked,
+            summary.warned,
+            summary.passed,
+            summary.rule_rewrites,
+            summary.offered,
+            summary.substantive
         )?;
     }
     Ok(ExitCode::SUCCESS)
@@ -102,6 +122,10 @@ fn json_line(a: &SentenceAnalysis, rules: &rule_engine::RuleSet) -> serde_json::
         "rules_version": rules.version,
         "rules_hash": rules.hash,
         "provenance": a.provenance,
+        "rewrite": a.rewrite,
+        "offered": a.offered().map(|(source, text, check)| serde_json::json!({
+            "source": source, "text": text, "verdict": check.verdict,
+        })),
     })
 }
 
@@ -113,11 +137,22 @@ fn write_text(out: &mut impl Write, a: &SentenceAnalysis) -> std::io::Result<()>
             for r in &c.reasons {
                 writeln!(out, "  {:<5} {}", r.level.as_str(), r.message)?;
             }
-            writeln!(out)
         }
         _ => writeln!(
             out,
-            "proposal: (none: the model copied the sentence or said nothing)\n"
-        ),
+            "proposal: (none: the model copied the sentence or said nothing)"
+        )?,
     }
+    if let Some(r) = &a.rewrite {
+        writeln!(
+            out,
+            "rules:    {}\nverdict:  {} (best of {} rule-made rewrite(s) by {}, {:.3} per token)",
+            r.text,
+            r.check.verdict.as_str(),
+            r.ranked,
+            r.model,
+            r.score
+        )?;
+    }
+    writeln!(out)
 }

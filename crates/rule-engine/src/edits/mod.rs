@@ -323,6 +323,19 @@ pub(crate) fn check(
             proposal_span: None,
         });
     }
+    // Abbreviations expanded or contracted by a definition.
+    for x in unmatched(&a.abbreviations, &b.abbreviations) {
+        if let Some(r) = tables.rule_of(EditClass::Abbreviation) {
+            out.reasons.push(Reason {
+                rule_id: r.id.clone(),
+                level: r.level,
+                kind: "abbreviation_changed".into(),
+                message: format!("'{}' was expanded or contracted by its definition", x.phrase),
+                original_span: Some((x.start, x.end)),
+                proposal_span: None,
+            });
+        }
+    }
     // Substitutions: only in their declared direction (a wordy phrase of the proposal
     // must have been in the original).
     for s in unmatched(&b.substitutions, &a.substitutions) {
