@@ -1,6 +1,6 @@
 //! HTTP routes, one file per resource.
 
-pub mod audit;
+pub mod audit_trail;
 pub mod auth;
 pub mod documents;
 pub mod health;
@@ -33,9 +33,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(documents::upload::add_version)
                 .service(signatures::sign)
                 .service(signatures::list)
-                .service(audit::query)
-                .service(audit::verify)
-                .service(audit::export)
+                .service(audit_trail::query)
+                .service(audit_trail::verify)
+                .service(audit_trail::export)
                 .service(models::list),
         );
 }
