@@ -419,7 +419,12 @@ async fn lockout_after_five_failures(s: &TestServer) {
     let pw2 = s.user("acme", "mary", &[Role::Writer]).await;
     assert_eq!(s.login_raw("acme", "mary", &pw2).await.status(), 200);
     // The attempts are recorded (for the audit issue's alerting).
-    assert!(s.store.recent_failures("acme", "lucy").await.unwrap() >= 5);
+    assert!(
+        service::lockout::failures(&s.store, "acme", "lucy")
+            .await
+            .unwrap()
+            >= 5
+    );
 }
 
 async fn bad_input(s: &TestServer) {

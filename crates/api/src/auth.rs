@@ -1,56 +1,57 @@
 //! Authentication and authorisation, in one place: the bearer-token extractor resolves the
 //! session to a [`Principal`] (the tenant comes from the session only), and [`Guard`]
-//! checks the caller holds one of the roles a [`Policy`] allows. Handlers state their policy
-//! in their signature, e.g. `Guard<CanUpload>`.
+//! asks `service::authz` whether the caller may take the [`Policy`]'s action. Handlers state
+//! their action in their signature, e.g. `Guard<CanUpload>`.
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
+use service::authz::Action;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use store::{Principal, Role};
+use store::Principal;
 
-/// Which roles may do something.
+/// The action a handler takes; `service::authz` decides which roles may take it.
 pub trait Policy {
-    const ROLES: &'static [Role];
+    const ACTION: Action;
 }
 
 /// Any authenticated user of the tenant.
 #[derive(Debug)]
 pub struct AnyRole;
 impl Policy for AnyRole {
-    const ROLES: &'static [Role] = &Role::ALL;
+    const ACTION: Action = Action::Read;
 }
 
-/// Upload documents and new versions: writers.
+/// Upload documents and new versions.
 #[derive(Debug)]
 pub struct CanUpload;
 impl Policy for CanUpload {
-    const ROLES: &'static [Role] = &[Role::Writer];
+    const ACTION: Action = Action::Upload;
 }
 
-/// Manage users: admins.
+/// Manage users.
 #[derive(Debug)]
 pub struct CanManageUsers;
 impl Policy for CanManageUsers {
-    const ROLES: &'static [Role] = &[Role::Admin];
+    const ACTION: Action = Action::ManageUsers;
 }
 
-/// Read, verify and export the audit trail: auditors and managers.
+/// Read, verify and export the audit trail.
 #[derive(Debug)]
 pub struct CanReadAudit;
 impl Policy for CanReadAudit {
-    const ROLES: &'static [Role] = &[Role::Auditor, Role::Manager];
+    const ACTION: Action = Action::ReadAudit;
 }
 
-/// Give an electronic signature: writers, QA and managers (which meanings each may sign
-/// is checked against `store::signatures::roles_for_meaning`).
+/// Give an electronic signature (which meanings each role may sign is
+/// `service::authz::roles_for_meaning`).
 #[derive(Debug)]
 pub struct CanSign;
 impl Policy for CanSign {
-    const ROLES: &'static [Role] = &[Role::Writer, Role::Qa, Role::Manager];
+    const ACTION: Action = Action::Sign;
 }
 
 /// The caller, authenticated and holding a role allowed by `P`.
@@ -96,7 +97,7 @@ impl<P: Policy + 'static> FromRequest for Guard<P> {
                     store::StoreError::Unauthenticated => ApiError::Unauthorized,
                     other => ApiError::Store(other),
                 })?;
-            if !principal.has_any(P::ROLES) {
+            if !service::authz::allowed(&principal, P::ACTION) {
                 return Err(ApiError::Forbidden);
             }
             Ok(Guard {

@@ -28,6 +28,6 @@ pub fn request_context(req: &HttpRequest) -> RequestContext {
             .headers()
             .get(actix_web::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(512).collect()),
+            .map(|s| store::clip(s, 512)),
     }
 }

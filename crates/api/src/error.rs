@@ -113,6 +113,7 @@ fn store_parts(e: &StoreError) -> (StatusCode, &'static str) {
         StoreError::InvalidSlug(_)
         | StoreError::InvalidUsername
         | StoreError::InvalidRole(_)
+        | StoreError::InvalidMeaning(_)
         | StoreError::WeakPassword(_)
         | StoreError::InvalidInput(_) => (S::BAD_REQUEST, e.code()),
         StoreError::TenantExists(_) | StoreError::UserExists(_) => (S::CONFLICT, e.code()),
@@ -122,6 +123,7 @@ fn store_parts(e: &StoreError) -> (StatusCode, &'static str) {
         StoreError::SignatureRefused => (S::FORBIDDEN, e.code()),
         StoreError::CorruptBlob(_)
         | StoreError::Io { .. }
+        | StoreError::Unrecorded
         | StoreError::Database(_)
         | StoreError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
     }

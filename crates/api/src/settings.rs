@@ -211,6 +211,17 @@ impl Settings {
             .unwrap_or_else(|| self.data_dir.join("audit-signing.key"))
     }
 
+    /// The installation's checkpoint signer: the audit key (created on first use with mode
+    /// 0600; refused when unreadable, not a key, or readable by others) and how often it
+    /// signs. The one key setup of `serve` and of the administrative commands.
+    pub fn audit_signer(&self) -> Result<store::AuditSigner, audit::AuditError> {
+        let key = audit::SigningKey::load_or_create(&self.audit_key_path())?;
+        Ok(store::AuditSigner {
+            key: std::sync::Arc::new(key),
+            every_events: self.audit_checkpoint_events,
+        })
+    }
+
     /// SHA-256 of these settings as TOML, the database URL reduced to set/unset (it may
     /// hold a password). Recorded at start-up in every tenant's trail.
     pub fn fingerprint(&self) -> String {

@@ -8,13 +8,23 @@
 //! - [`analysis`]: the analysis pipeline of a document (ingest → QC findings → candidate
 //!   sentences → model proposals → dual-control cross-check), typed results and a summary;
 //! - [`models`]: the model manifest (built in; a file can replace it), the state of each
-//!   model and the one path that verifies and fetches model files.
+//!   model and the one path that verifies and fetches model files;
+//! - [`authz`]: the one table of who may do what;
+//! - [`accounts`]: log in and out, the current user, user management;
+//! - [`lockout`]: the lockout policy, the one gate login and signing both pass;
+//! - [`documents`]: upload, new versions, reads and downloads;
+//! - [`signing`]: electronic signatures (role for meaning, password again, lockout).
 //!
 //! It depends on the domain crates (`ingest`, `ai-suggest`, `rule-engine`, `audit`) and on
 //! `store` for persistence.
 
+pub mod accounts;
 pub mod analysis;
+pub mod authz;
+pub mod documents;
 mod error;
+pub mod lockout;
 pub mod models;
+pub mod signing;
 
 pub use error::ServiceError;

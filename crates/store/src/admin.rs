@@ -1,5 +1,7 @@
-//! Operator helpers: PostgreSQL databases (for test and install scripts) and a direct look
-//! into one tenant's tables, bypassing the session, for isolation checks.
+//! Test support (cargo feature `test-support`, used only by tests): PostgreSQL databases
+//! created and dropped, a direct look into one tenant's tables bypassing the session (for
+//! isolation checks), and raw SQL on a tenant (to show the triggers refuse changes to the
+//! trail). None of it is part of the product's API.
 
 use crate::{Backend, Slug, Store, StoreError};
 use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
@@ -76,5 +78,16 @@ impl Store {
         };
         let row = row.ok_or(StoreError::NotFound("count"))?;
         Ok(row.try_get::<i64>("", "n")?)
+    }
+
+    /// Raw SQL on the tenant's data inside a tenant transaction (used by the tests that show
+    /// the triggers refuse changes to the trail). Returns the database's error as is.
+    #[doc(hidden)]
+    pub async fn tenant_execute(&self, tenant: &Slug, sql: &str) -> Result<u64, StoreError> {
+        let sql = sql.to_owned();
+        self.tenant_tx(tenant, move |txn| {
+            Box::pin(async move { Ok(txn.execute_unprepared(&sql).await?.rows_affected()) })
+        })
+        .await
     }
 }

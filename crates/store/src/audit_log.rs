@@ -151,18 +151,13 @@ fn checkpoint_from_row(r: audit_checkpoints::Model) -> Checkpoint {
 
 /// Text as PostgreSQL accepts it (no NUL) and bounded.
 fn clean(s: Option<String>, max: usize) -> Option<String> {
-    s.map(|s| {
-        s.chars()
-            .take(max)
-            .map(|c| if c == '\0' { '\u{fffd}' } else { c })
-            .collect()
-    })
+    s.map(|s| crate::clip(&s, max))
 }
 
 /// Lock the tenant's chain head for this transaction. Call it first in a write transaction
 /// that reads before it writes (SQLite then takes its write lock up front, instead of
 /// failing to upgrade a read snapshot when another writer committed meanwhile).
-pub async fn lock_head(txn: &DatabaseTransaction) -> Result<audit_head::Model, StoreError> {
+pub(crate) async fn lock_head(txn: &DatabaseTransaction) -> Result<audit_head::Model, StoreError> {
     let res = audit_head::Entity::update_many()
         .col_expr(
             audit_head::Column::Seq,
@@ -196,7 +191,8 @@ impl Store {
 
     /// Append an event to the tenant's chain inside `txn` (the transaction of the change it
     /// records). Signs a checkpoint when `every_events` have passed since the last one.
-    pub async fn record(
+    /// Outside the store, events are recorded through [`crate::UnitOfWork::record`].
+    pub(crate) async fn record(
         &self,
         txn: &DatabaseTransaction,
         tenant: &Slug,
@@ -256,10 +252,8 @@ impl Store {
     /// Append an event in a transaction of its own (actions with no other tenant change:
     /// logins, downloads, exports, start-up).
     pub async fn record_now(&self, tenant: &Slug, draft: EventDraft) -> Result<Event, StoreError> {
-        let slug = tenant.clone();
-        let me = self.clone();
-        self.tenant_tx(tenant, move |txn| {
-            Box::pin(async move { me.record(txn, &slug, draft).await })
+        self.tenant_write(tenant, move |uow| {
+            Box::pin(async move { uow.record(draft).await })
         })
         .await
     }
@@ -296,7 +290,7 @@ impl Store {
         tenant: &Slug,
         f: AuditFilter,
     ) -> Result<Vec<Event>, StoreError> {
-        self.tenant_tx(tenant, move |txn| {
+        self.tenant_read(tenant, move |txn| {
             Box::pin(async move {
                 let mut q = audit_events::Entity::find();
                 if let Some(v) = f.entity_type {
@@ -336,7 +330,7 @@ impl Store {
         &self,
         tenant: &Slug,
     ) -> Result<(Vec<Event>, Vec<Checkpoint>), StoreError> {
-        self.tenant_tx(tenant, move |txn| {
+        self.tenant_read(tenant, move |txn| {
             Box::pin(async move {
                 let events = audit_events::Entity::find()
                     .order_by_asc(audit_events::Column::Seq)
@@ -444,17 +438,6 @@ impl Store {
             c.execute(c.get_database_backend().build(stmt)).await?;
         }
         Ok(())
-    }
-
-    /// Raw SQL on the tenant's data inside a tenant transaction (used by the tests that show
-    /// the triggers refuse changes to the trail). Returns the database's error as is.
-    #[doc(hidden)]
-    pub async fn tenant_execute(&self, tenant: &Slug, sql: &str) -> Result<u64, StoreError> {
-        let sql = sql.to_owned();
-        self.tenant_tx(tenant, move |txn| {
-            Box::pin(async move { Ok(txn.execute_unprepared(&sql).await?.rows_affected()) })
-        })
-        .await
     }
 }
 

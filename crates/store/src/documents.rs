@@ -1,5 +1,6 @@
 //! Tenant-scoped document operations. Every function takes the transaction handed out by
-//! [`crate::Store::tenant_tx`], so it only ever sees one tenant's tables.
+//! [`crate::Store::tenant_write`] (changes, through `uow.txn()`) or
+//! [`crate::Store::tenant_read`], so it only ever sees one tenant's tables.
 
 use crate::StoreError;
 use crate::entities::{blobs, document_versions, documents};

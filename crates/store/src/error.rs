@@ -14,8 +14,11 @@ pub enum StoreError {
     )]
     InvalidUsername,
 
-    #[error("unknown role {0:?}: use writer, qa, manager, admin or auditor")]
+    #[error("unknown role {role:?}: use one of {names}", role = .0, names = crate::Role::names())]
     InvalidRole(String),
+
+    #[error("unknown signature meaning {meaning:?}; use one of {names}", meaning = .0, names = crate::Meaning::names())]
+    InvalidMeaning(String),
 
     #[error("password rejected: {0}")]
     WeakPassword(&'static str),
@@ -57,6 +60,9 @@ pub enum StoreError {
         source: std::io::Error,
     },
 
+    #[error("a tenant change must record its audit event; the change was rolled back")]
+    Unrecorded,
+
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
 
@@ -78,6 +84,7 @@ impl StoreError {
             StoreError::InvalidSlug(_) => "invalid_slug",
             StoreError::InvalidUsername => "invalid_username",
             StoreError::InvalidRole(_) => "invalid_role",
+            StoreError::InvalidMeaning(_) => "invalid_meaning",
             StoreError::WeakPassword(_) => "weak_password",
             StoreError::InvalidInput(_) => "invalid_input",
             StoreError::TenantExists(_) => "tenant_exists",
@@ -90,6 +97,7 @@ impl StoreError {
             StoreError::SignatureRefused => "signature_refused",
             StoreError::CorruptBlob(_) => "corrupt_blob",
             StoreError::Io { .. } => "io",
+            StoreError::Unrecorded => "internal",
             StoreError::Database(_) => "database",
             StoreError::Internal(_) => "internal",
         }

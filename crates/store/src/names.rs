@@ -61,49 +61,88 @@ pub fn validate_username(s: &str) -> Result<(), StoreError> {
     }
 }
 
-/// The roles of the DESIGN table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Writer,
-    Qa,
-    Manager,
-    Admin,
-    Auditor,
-}
-
-impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Writer,
-        Role::Qa,
-        Role::Manager,
-        Role::Admin,
-        Role::Auditor,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Writer => "writer",
-            Role::Qa => "qa",
-            Role::Manager => "manager",
-            Role::Admin => "admin",
-            Role::Auditor => "auditor",
+/// A closed set of names stored and sent as text: the enum, its variants' names (one
+/// definition serves `as_str`, parsing, `Display` and serde), and `ALL`.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident, $err:expr, { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
         }
-    }
 
-    pub fn parse(s: &str) -> Result<Self, StoreError> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| StoreError::InvalidRole(s.chars().take(32).collect()))
-    }
+        impl $name {
+            pub const ALL: [$name; [$($text),+].len()] = [$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            /// The names, comma-separated (for messages).
+            pub fn names() -> String {
+                [$($text),+].join(", ")
+            }
+
+            pub fn parse(s: &str) -> Result<Self, StoreError> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err($err(s.chars().take(32).collect::<String>())),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = StoreError;
+            fn from_str(s: &str) -> Result<Self, StoreError> {
+                $name::parse(s)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                $name::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+named_enum!(
+    /// The roles of the DESIGN table.
+    Role, StoreError::InvalidRole, {
+        Writer => "writer",
+        Qa => "qa",
+        Manager => "manager",
+        Admin => "admin",
+        Auditor => "auditor",
     }
-}
+);
+
+named_enum!(
+    /// What an electronic signature means (21 CFR Part 11 §11.50(a)(3)). Which roles may
+    /// sign with which meaning is the application layer's policy.
+    Meaning, StoreError::InvalidMeaning, {
+        Authored => "authored",
+        Reviewed => "reviewed",
+        Approved => "approved",
+        Rejected => "rejected",
+        Responsible => "responsible",
+    }
+);
 
 #[cfg(test)]
 mod tests {
@@ -131,6 +170,29 @@ mod tests {
         assert_eq!(
             Slug::parse("acme").map(|s| s.schema_quoted()).ok(),
             Some("\"tenant_acme\"".into())
+        );
+    }
+
+    #[test]
+    fn names_round_trip_through_one_definition() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()).ok(), Some(r));
+            let json = serde_json::to_string(&r).unwrap_or_default();
+            assert_eq!(json, format!("\"{r}\""));
+            assert_eq!(serde_json::from_str::<Role>(&json).ok(), Some(r));
+        }
+        for m in Meaning::ALL {
+            assert_eq!(Meaning::parse(m.as_str()).ok(), Some(m));
+            assert_eq!(
+                serde_json::from_value::<Meaning>(serde_json::json!(m.as_str())).ok(),
+                Some(m)
+            );
+        }
+        assert!(Meaning::parse("liked").is_err());
+        assert!(serde_json::from_str::<Role>("\"root\"").is_err());
+        assert_eq!(
+            Meaning::names(),
+            "authored, reviewed, approved, rejected, responsible"
         );
     }
 

@@ -12,9 +12,7 @@ use sea_orm::{
     TransactionTrait,
 };
 use std::collections::HashMap;
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -71,7 +69,7 @@ struct Inner {
     audit_signer: RwLock<Option<crate::audit_log::AuditSigner>>,
 }
 
-type TxFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'c>>;
+use crate::unit_of_work::TxFuture;
 
 impl Store {
     /// Open (and create, for SQLite) the control plane. Does not migrate: call
@@ -131,7 +129,10 @@ impl Store {
 
     /// Begin a transaction on the tenant's data (see [`Store::tenant_tx`]); the caller
     /// commits it. Used where a tenant change must commit together with a control-plane one.
-    pub async fn begin_tenant(&self, slug: &Slug) -> Result<DatabaseTransaction, StoreError> {
+    pub(crate) async fn begin_tenant(
+        &self,
+        slug: &Slug,
+    ) -> Result<DatabaseTransaction, StoreError> {
         match self.inner.backend {
             Backend::Sqlite => Ok(self.sqlite_tenant(slug, false).await?.begin().await?),
             Backend::Postgres => self.begin_pg_tenant(slug).await,
@@ -307,8 +308,9 @@ impl Store {
     /// begins with `SET LOCAL search_path TO "tenant_<slug>"` (validated, quoted), so the
     /// unqualified table names of `f` resolve to that tenant only, and the setting ends with
     /// the transaction (safe behind connection poolers). Commits on `Ok`, rolls back on
-    /// `Err`.
-    pub async fn tenant_tx<T, F>(&self, slug: &Slug, f: F) -> Result<T, StoreError>
+    /// `Err`. Crate-internal: outside the store, changes go through
+    /// [`Store::tenant_write`] and reads through [`Store::tenant_read`].
+    pub(crate) async fn tenant_tx<T, F>(&self, slug: &Slug, f: F) -> Result<T, StoreError>
     where
         T: Send,
         F: for<'c> FnOnce(&'c DatabaseTransaction) -> TxFuture<'c, T> + Send,

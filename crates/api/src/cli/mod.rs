@@ -1,9 +1,10 @@
-//! Command-line interface: one subcommand per file.
+//! Command-line interface: one subcommand per file (`inspect` is `dualcheck ingest`,
+//! `audit_trail` is `dualcheck audit`: no module shadows the crate of the same name).
 
-mod audit;
+mod audit_trail;
 mod check;
 mod crosscheck;
-mod ingest;
+mod inspect;
 mod migrate;
 mod models;
 mod rules;
@@ -29,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Parse a PDF or DOCX and print its outline, or the whole document as JSON.
-    Ingest(ingest::IngestArgs),
+    Ingest(inspect::IngestArgs),
     /// Document QC findings on a PDF or DOCX.
     Check(check::CheckArgs),
     /// Dual-control cross-check of proposals against their original sentences.
@@ -49,7 +50,7 @@ pub enum Command {
     /// Add users.
     User(user::UserArgs),
     /// Verify or export a tenant's audit trail.
-    Audit(audit::AuditArgs),
+    Audit(audit_trail::AuditArgs),
 }
 
 /// Parse the command line, run it, and turn the outcome into an exit code. Errors are
@@ -57,7 +58,7 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Ingest(args) => ingest::run(args),
+        Command::Ingest(args) => inspect::run(args),
         Command::Check(args) => check::run(args),
         Command::Crosscheck(args) => crosscheck::run(args),
         Command::Rules(args) => rules::run(args),
@@ -67,7 +68,7 @@ pub fn main() -> ExitCode {
         Command::Migrate(args) => migrate::run(args),
         Command::Tenant(args) => tenant::run(args),
         Command::User(args) => user::run(args),
-        Command::Audit(args) => audit::run(args),
+        Command::Audit(args) => audit_trail::run(args),
     };
     match result {
         Ok(code) => code,
@@ -90,12 +91,9 @@ pub(crate) fn operator() -> store::By {
 /// Open and migrate the store for an administrative command, with the installation's
 /// checkpoint key (created here if this is the installation's first command).
 pub(crate) async fn open_store(settings: &crate::Settings) -> anyhow::Result<store::Store> {
+    let signer = settings.audit_signer()?;
     let store = store::Store::open(settings.store_config()).await?;
     store.migrate().await?;
-    let key = ::audit::SigningKey::load_or_create(&settings.audit_key_path())?;
-    store.set_audit_signer(store::AuditSigner {
-        key: std::sync::Arc::new(key),
-        every_events: settings.audit_checkpoint_events,
-    });
+    store.set_audit_signer(signer);
     Ok(store)
 }

@@ -56,18 +56,18 @@ pub fn run(args: UserArgs) -> anyhow::Result<ExitCode> {
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
     super::serve::runtime()?.block_on(async move {
         let store = super::open_store(&settings).await?;
-        let u = store
-            .create_user(
-                &slug,
-                store::NewUser {
-                    username,
-                    display_name,
-                    password,
-                    roles,
-                },
-                &super::operator(),
-            )
-            .await?;
+        let u = service::accounts::create_user_as_operator(
+            &store,
+            &slug,
+            store::NewUser {
+                username,
+                display_name,
+                password,
+                roles,
+            },
+            &super::operator(),
+        )
+        .await?;
         let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
         println!(
             "created user {} in tenant {} with roles {} (id {})",

@@ -7,6 +7,7 @@ use crate::routes::users::UserView;
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
+use service::ServiceError;
 use std::sync::atomic::Ordering;
 use store::StoreError;
 use utoipa::ToSchema;
@@ -48,20 +49,21 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let out = state
-        .store
-        .login(
-            &b.tenant,
-            &b.username,
-            &b.password,
-            state.settings.session_policy(),
-            ctx.0,
-        )
-        .await;
+    let out = service::accounts::login(
+        &state.store,
+        state.settings.session_policy(),
+        &b.tenant,
+        &b.username,
+        &b.password,
+        ctx.0,
+    )
+    .await;
     let m = &state.metrics;
     match &out {
         Ok(_) => m.logins_ok.fetch_add(1, Ordering::Relaxed),
-        Err(StoreError::LockedOut) => m.logins_locked.fetch_add(1, Ordering::Relaxed),
+        Err(ServiceError::Store(StoreError::LockedOut)) => {
+            m.logins_locked.fetch_add(1, Ordering::Relaxed)
+        }
         Err(_) => m.logins_failed.fetch_add(1, Ordering::Relaxed),
     };
     let out = out?;
@@ -83,7 +85,7 @@ pub async fn logout(
     who: Guard<AnyRole>,
     ctx: Ctx,
 ) -> Result<HttpResponse, ApiError> {
-    state.store.logout(&who, ctx.0).await?;
+    service::accounts::logout(&state.store, &who, ctx.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -94,7 +96,7 @@ pub async fn logout(
 ))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, who: Guard<AnyRole>) -> Result<HttpResponse, ApiError> {
-    let user = state.store.user_info(&who).await?;
+    let user = service::accounts::me(&state.store, &who).await?;
     Ok(HttpResponse::Ok().json(MeResponse {
         tenant: who.tenant.to_string(),
         user: user.into(),

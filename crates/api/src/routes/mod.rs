@@ -1,6 +1,6 @@
 //! HTTP routes, one file per resource.
 
-pub mod audit;
+pub mod audit_trail;
 pub mod auth;
 pub mod documents;
 pub mod health;
@@ -25,17 +25,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(users::create)
                 .service(users::list)
                 .service(users::patch)
-                .service(documents::upload)
-                .service(documents::list)
-                .service(documents::get)
-                .service(documents::original)
-                .service(documents::versions)
-                .service(documents::add_version)
+                .service(documents::upload::upload)
+                .service(documents::read::list)
+                .service(documents::read::get)
+                .service(documents::read::original)
+                .service(documents::read::versions)
+                .service(documents::upload::add_version)
                 .service(signatures::sign)
                 .service(signatures::list)
-                .service(audit::query)
-                .service(audit::verify)
-                .service(audit::export)
+                .service(audit_trail::query)
+                .service(audit_trail::verify)
+                .service(audit_trail::export)
                 .service(models::list),
         );
 }

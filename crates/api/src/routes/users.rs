@@ -6,7 +6,6 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::{HttpResponse, get, patch as patch_route, post, web};
 use serde::{Deserialize, Serialize};
-use store::By;
 use store::{NewUser, Role, UserInfo, UserPatch};
 use utoipa::ToSchema;
 
@@ -16,7 +15,8 @@ pub struct UserView {
     pub username: String,
     pub display_name: String,
     /// Any of writer, qa, manager, admin, auditor.
-    pub roles: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub roles: Vec<Role>,
     pub active: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -27,7 +27,7 @@ impl From<UserInfo> for UserView {
             id: u.id,
             username: u.username,
             display_name: u.display_name,
-            roles: u.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            roles: u.roles,
             active: u.active,
             created_at: u.created_at,
         }
@@ -41,22 +41,17 @@ pub struct CreateUser {
     pub display_name: Option<String>,
     /// At least 12 characters, not the username.
     pub password: String,
-    pub roles: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub roles: Vec<Role>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchUser {
-    pub roles: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub roles: Option<Vec<Role>>,
     pub active: Option<bool>,
     pub display_name: Option<String>,
-}
-
-fn parse_roles(roles: &[String]) -> Result<Vec<Role>, ApiError> {
-    roles
-        .iter()
-        .map(|r| Role::parse(r).map_err(ApiError::from))
-        .collect()
 }
 
 /// Add a user to the caller's tenant.
@@ -74,20 +69,18 @@ pub async fn create(
     body: web::Json<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let roles = parse_roles(&b.roles)?;
-    let user = state
-        .store
-        .create_user(
-            &who.tenant,
-            NewUser {
-                username: b.username,
-                display_name: b.display_name,
-                password: b.password,
-                roles,
-            },
-            &By::principal(&who, ctx.0),
-        )
-        .await?;
+    let user = service::accounts::create_user(
+        &state.store,
+        &who,
+        NewUser {
+            username: b.username,
+            display_name: b.display_name,
+            password: b.password,
+            roles: b.roles,
+        },
+        ctx.0,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(UserView::from(user)))
 }
 
@@ -101,9 +94,7 @@ pub async fn list(
     state: web::Data<AppState>,
     who: Guard<CanManageUsers>,
 ) -> Result<HttpResponse, ApiError> {
-    let users: Vec<UserView> = state
-        .store
-        .list_users(who.tenant_id)
+    let users: Vec<UserView> = service::accounts::list_users(&state.store, &who)
         .await?
         .into_iter()
         .map(UserView::from)
@@ -128,20 +119,17 @@ pub async fn patch(
     body: web::Json<PatchUser>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let roles = b.roles.as_deref().map(parse_roles).transpose()?;
-    let user = state
-        .store
-        .update_user(
-            &who.tenant,
-            who.tenant_id,
-            path.into_inner(),
-            UserPatch {
-                roles,
-                active: b.active,
-                display_name: b.display_name,
-            },
-            &By::principal(&who, ctx.0),
-        )
-        .await?;
+    let user = service::accounts::update_user(
+        &state.store,
+        &who,
+        path.into_inner(),
+        UserPatch {
+            roles: b.roles,
+            active: b.active,
+            display_name: b.display_name,
+        },
+        ctx.0,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(UserView::from(user)))
 }

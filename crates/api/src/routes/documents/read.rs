@@ -1,0 +1,102 @@
+//! Reading documents: the list, one document with its structure, the original bytes (an
+//! audited download) and the versions.
+
+use super::{DocumentDetail, DocumentPage, DocumentSummary, PageQuery, VersionView, detail};
+use crate::auth::{AnyRole, Guard};
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, web};
+use uuid::Uuid;
+
+/// A page of the tenant's documents, newest first.
+#[utoipa::path(get, path = "/api/v1/documents", tag = "documents", security(("bearer" = [])),
+    params(PageQuery),
+    responses((status = 200, body = DocumentPage), (status = 401, body = crate::error::Problem)))]
+#[get("/documents")]
+pub async fn list(
+    state: web::Data<AppState>,
+    who: Guard<AnyRole>,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = q.limit.unwrap_or(50);
+    let offset = q.offset.unwrap_or(0);
+    let (items, total) = service::documents::list(&state.store, &who, limit, offset).await?;
+    Ok(HttpResponse::Ok().json(DocumentPage {
+        items: items.into_iter().map(DocumentSummary::from).collect(),
+        total,
+        limit,
+        offset,
+    }))
+}
+
+/// A document's metadata, current version and structure.
+#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "document id")),
+    responses((status = 200, body = DocumentDetail), (status = 404, body = crate::error::Problem)))]
+#[get("/documents/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    who: Guard<AnyRole>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (d, v) = service::documents::get(&state.store, &who, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(detail(d, v)?))
+}
+
+/// The exact bytes uploaded for the current version.
+#[utoipa::path(get, path = "/api/v1/documents/{id}/original", tag = "documents", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "document id")),
+    responses(
+        (status = 200, description = "the original file", content_type = "application/octet-stream"),
+        (status = 404, body = crate::error::Problem)))]
+#[get("/documents/{id}/original")]
+pub async fn original(
+    state: web::Data<AppState>,
+    who: Guard<AnyRole>,
+    ctx: Ctx,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (v, bytes) =
+        service::documents::original(&state.store, &who, path.into_inner(), ctx.0).await?;
+    let media = match v.format.as_str() {
+        "pdf" => ingest::Format::Pdf.media_type(),
+        "docx" => ingest::Format::Docx.media_type(),
+        _ => "application/octet-stream",
+    };
+    let ascii: String = v
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type(media)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{ascii}\""),
+        ))
+        .insert_header(("X-Content-SHA256", v.blob_sha256))
+        .body(bytes))
+}
+
+/// Every version of a document, oldest first.
+#[utoipa::path(get, path = "/api/v1/documents/{id}/versions", tag = "documents", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "document id")),
+    responses((status = 200, body = [VersionView]), (status = 404, body = crate::error::Problem)))]
+#[get("/documents/{id}/versions")]
+pub async fn versions(
+    state: web::Data<AppState>,
+    who: Guard<AnyRole>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let vs = service::documents::versions(&state.store, &who, path.into_inner()).await?;
+    let out: Vec<VersionView> = vs.into_iter().map(VersionView::from).collect();
+    Ok(HttpResponse::Ok().json(out))
+}

@@ -1,0 +1,152 @@
+//! Building the HTTP server: state, middleware (request id, metrics, security headers),
+//! body limits, error handlers and routes, bound to a `TcpListener` (port 0 in tests), with
+//! optional TLS (rustls).
+
+mod bootstrap;
+mod middleware;
+mod timers;
+mod tls;
+
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::settings::Settings;
+use crate::state::AppState;
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use store::Store;
+
+/// A server ready to run (`server.await`), with where it listens and what it set up.
+pub struct Running {
+    pub server: Server,
+    pub addr: SocketAddr,
+    pub store: Store,
+    /// Set on first start with no users: the `demo` tenant's `admin` and its password
+    /// (shown once).
+    pub bootstrap: Option<(String, String)>,
+    /// One line per migrated target.
+    pub migrations: Vec<store::MigrationReport>,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running")
+            .field("addr", &self.addr)
+            .field("migrations", &self.migrations)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {bind}: {source}")]
+    Bind {
+        bind: String,
+        source: std::io::Error,
+    },
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("rule packs: {0}")]
+    Rules(#[from] rule_engine::RuleError),
+    #[error(transparent)]
+    Audit(#[from] audit::AuditError),
+    #[error(transparent)]
+    Service(#[from] service::ServiceError),
+}
+
+/// Open the store, migrate everything, bootstrap a fresh installation and build the server.
+pub async fn build(settings: Settings) -> Result<Running, ServeError> {
+    // Refuse to start on a malformed rule pack or an unusable audit key, before touching
+    // the databases.
+    let rules = match &settings.rules_dir {
+        Some(dir) => rule_engine::RuleSet::load_dir(dir)?,
+        None => rule_engine::RuleSet::builtin(),
+    };
+    let signer = settings.audit_signer()?;
+    let key = signer.key.clone();
+    let models = Arc::new(service::models::ModelHub::new(
+        settings.models_dir.clone(),
+        service::models::load_manifest(settings.models_manifest.as_deref())?,
+        settings.models_auto_fetch,
+    ));
+    let store = Store::open(settings.store_config()).await?;
+    store.set_audit_signer(signer);
+    let migrations = store.migrate().await?;
+    let bootstrap = bootstrap::bootstrap(&store).await?;
+    bootstrap::record_start(&store, &settings, &rules, &key, models.pinned()).await?;
+    let listener = TcpListener::bind(&settings.bind).map_err(|source| ServeError::Bind {
+        bind: settings.bind.clone(),
+        source,
+    })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+        bind: settings.bind.clone(),
+        source,
+    })?;
+    let tls = settings.tls_enabled();
+    let tls_config = if tls {
+        Some(tls::tls_config(&settings)?)
+    } else {
+        None
+    };
+    let state = AppState {
+        store: store.clone(),
+        settings: Arc::new(settings.clone()),
+        metrics: Arc::new(Metrics::default()),
+        audit_key: key,
+        rules: Arc::new(rules),
+        models,
+    };
+    state.models.prepare_defaults(store.clone());
+    if settings.audit_checkpoint_minutes > 0 {
+        timers::spawn_checkpoints(store.clone(), settings.audit_checkpoint_minutes);
+    }
+    let workers = settings.workers;
+    let http =
+        HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(state.clone()))
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(64 * 1024)
+                        .error_handler(|e, _| {
+                            ApiError::BadRequest(format!("invalid JSON body: {e}")).into()
+                        }),
+                )
+                .app_data(
+                    web::PathConfig::default()
+                        .error_handler(|_, _| ApiError::NotFound("resource").into()),
+                )
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    ApiError::BadRequest(format!("invalid query: {e}")).into()
+                }))
+                .configure(crate::routes::configure)
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(ApiError::NotFound("resource"))
+                }))
+                .wrap(middleware::security_headers(tls))
+                .wrap(from_fn(middleware::request_context))
+        });
+    let http = match workers {
+        Some(n) => http.workers(n.max(1)),
+        None => http,
+    };
+    let http = match tls_config {
+        Some(cfg) => http.listen_rustls_0_23(listener, cfg),
+        None => http.listen(listener),
+    }
+    .map_err(|source| ServeError::Bind {
+        bind: addr.to_string(),
+        source,
+    })?;
+    Ok(Running {
+        server: http.run(),
+        addr,
+        store,
+        bootstrap,
+        migrations,
+    })
+}

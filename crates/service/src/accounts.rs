@@ -1,0 +1,125 @@
+//! Log in and out, the current user, and user management (admins only).
+
+use crate::ServiceError;
+use crate::authz::{Action, require};
+use crate::lockout::{self, Attempt, During};
+use audit::{Actor, EventDraft, RequestContext};
+use store::{
+    By, LoginOutcome, NewUser, Principal, SessionPolicy, Slug, Store, UserInfo, UserPatch, clip,
+};
+use uuid::Uuid;
+
+/// Check credentials and open a session. Unknown tenant, unknown user, inactive user and
+/// wrong password all answer `InvalidCredentials` after the same work; five failures in
+/// fifteen minutes answer `LockedOut` ([`lockout`]). Every attempt is in the attempt log
+/// and, when the tenant exists, in its trail (`auth.login`, `auth.login_failed`,
+/// `auth.lockout`).
+pub async fn login(
+    store: &Store,
+    policy: SessionPolicy,
+    tenant: &str,
+    username: &str,
+    password: &str,
+    request: RequestContext,
+) -> Result<LoginOutcome, ServiceError> {
+    let claimed = Actor {
+        user_id: None,
+        username: Some(clip(username, 128)),
+        printed_name: None,
+    };
+    let failures = lockout::gate(
+        store,
+        &Attempt {
+            tenant,
+            username,
+            actor: claimed.clone(),
+            entity_id: username.to_owned(),
+            during: During::Login,
+            request: request.clone(),
+        },
+    )
+    .await?;
+    let check = store.check_credentials(tenant, username, password).await?;
+    let Some((user, slug, tenant_id)) = check.verified else {
+        lockout::count_failure(store, tenant, username).await?;
+        let mut actor = claimed;
+        actor.user_id = check.user_id.map(|u| u.to_string());
+        let mut d = EventDraft::new(
+            actor,
+            "auth.login_failed",
+            "user",
+            Some(clip(username, 128)),
+        );
+        d.new_value = Some(serde_json::json!({ "failed_attempts_in_window": failures + 1 }));
+        d.request = request;
+        store.record_if_tenant(tenant, d).await?;
+        return Err(store::StoreError::InvalidCredentials.into());
+    };
+    lockout::count_success(store, tenant, username).await?;
+    Ok(store
+        .open_session(&user, &slug, tenant_id, policy, request)
+        .await?)
+}
+
+/// Revoke the caller's session (recorded as `auth.logout`).
+pub async fn logout(
+    store: &Store,
+    who: &Principal,
+    request: RequestContext,
+) -> Result<(), ServiceError> {
+    Ok(store.logout(who, request).await?)
+}
+
+/// The caller as a user record (`GET /me`).
+pub async fn me(store: &Store, who: &Principal) -> Result<UserInfo, ServiceError> {
+    Ok(store.user_info(who).await?)
+}
+
+/// Add a user to the caller's tenant (admins).
+pub async fn create_user(
+    store: &Store,
+    who: &Principal,
+    new: NewUser,
+    request: RequestContext,
+) -> Result<UserInfo, ServiceError> {
+    require(who, Action::ManageUsers)?;
+    Ok(store
+        .create_user(&who.tenant, new, &By::principal(who, request))
+        .await?)
+}
+
+/// Add a user as the operator at the command line (`dualcheck user add`).
+pub async fn create_user_as_operator(
+    store: &Store,
+    tenant: &Slug,
+    new: NewUser,
+    by: &By,
+) -> Result<UserInfo, ServiceError> {
+    Ok(store.create_user(tenant, new, by).await?)
+}
+
+/// The users of the caller's tenant (admins).
+pub async fn list_users(store: &Store, who: &Principal) -> Result<Vec<UserInfo>, ServiceError> {
+    require(who, Action::ManageUsers)?;
+    Ok(store.list_users(who.tenant_id).await?)
+}
+
+/// Change a user of the caller's tenant (admins); another tenant's user is not found.
+pub async fn update_user(
+    store: &Store,
+    who: &Principal,
+    user_id: Uuid,
+    patch: UserPatch,
+    request: RequestContext,
+) -> Result<UserInfo, ServiceError> {
+    require(who, Action::ManageUsers)?;
+    Ok(store
+        .update_user(
+            &who.tenant,
+            who.tenant_id,
+            user_id,
+            patch,
+            &By::principal(who, request),
+        )
+        .await?)
+}

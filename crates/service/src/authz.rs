@@ -1,0 +1,76 @@
+//! Who may do what: the one table of authorisation decisions. HTTP guards and use cases
+//! ask here; nothing else decides.
+
+use crate::ServiceError;
+use store::{Meaning, Principal, Role};
+
+/// Something a user of a tenant may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Read documents, versions, signatures, rules and models.
+    Read,
+    /// Upload documents and new versions.
+    Upload,
+    /// Create, list and change users.
+    ManageUsers,
+    /// Read, verify and export the audit trail.
+    ReadAudit,
+    /// Give an electronic signature (which meanings: [`roles_for_meaning`]).
+    Sign,
+}
+
+impl Action {
+    /// The roles allowed to take this action.
+    pub const fn roles(self) -> &'static [Role] {
+        match self {
+            Action::Read => &Role::ALL,
+            Action::Upload => &[Role::Writer],
+            Action::ManageUsers => &[Role::Admin],
+            Action::ReadAudit => &[Role::Auditor, Role::Manager],
+            Action::Sign => &[Role::Writer, Role::Qa, Role::Manager],
+        }
+    }
+}
+
+/// Which roles may sign with a meaning: authored (writer), reviewed (qa), approved and
+/// rejected (qa, manager), responsible (manager).
+pub const fn roles_for_meaning(meaning: Meaning) -> &'static [Role] {
+    match meaning {
+        Meaning::Authored => &[Role::Writer],
+        Meaning::Reviewed => &[Role::Qa],
+        Meaning::Approved | Meaning::Rejected => &[Role::Qa, Role::Manager],
+        Meaning::Responsible => &[Role::Manager],
+    }
+}
+
+/// Whether `who` may take `action`.
+pub fn allowed(who: &Principal, action: Action) -> bool {
+    who.has_any(action.roles())
+}
+
+/// `Ok` when `who` may take `action`, else [`ServiceError::Forbidden`].
+pub fn require(who: &Principal, action: Action) -> Result<(), ServiceError> {
+    if allowed(who, action) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_meaning_is_signable_by_a_role_that_may_sign() {
+        for m in Meaning::ALL {
+            let roles = roles_for_meaning(m);
+            assert!(!roles.is_empty());
+            assert!(
+                roles.iter().all(|r| Action::Sign.roles().contains(r)),
+                "{m}"
+            );
+        }
+        assert!(!roles_for_meaning(Meaning::Approved).contains(&Role::Writer));
+    }
+}

@@ -1,0 +1,231 @@
+//! Documents: upload (ingested, the original kept as a blob, the structure stored), new
+//! versions, reads and downloads. Every change is one unit of work with its audit event.
+
+use crate::ServiceError;
+use crate::authz::{Action, require};
+use audit::RequestContext;
+use store::documents::{self, Document, NewVersion, Version, VersionInfo};
+use store::{By, Principal, Store};
+use uuid::Uuid;
+
+/// An uploaded file, as the caller received it.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub bytes: Vec<u8>,
+    pub filename: String,
+    /// Optional title (default: the document's own title, else the file name).
+    pub title: Option<String>,
+}
+
+/// Keep a file name displayable and harmless: last path component, no control characters
+/// or quotes, at most 200 characters; `upload` when nothing is left.
+pub fn clean_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let kept: String = base
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .collect();
+    let s = store::clip(&kept, 200);
+    if s.trim().is_empty() {
+        "upload".into()
+    } else {
+        s
+    }
+}
+
+/// Ingest the upload and store its blob; returns the new version's row data.
+async fn ingest_and_store(
+    store: &Store,
+    who: &Principal,
+    limits: ingest::Limits,
+    up: Upload,
+) -> Result<NewVersion, ServiceError> {
+    let blobs = store.blobs(&who.tenant);
+    let Upload {
+        bytes,
+        filename,
+        title,
+    } = up;
+    let filename = clean_filename(&filename);
+    let (doc, sha, structure, size) = tokio::task::spawn_blocking(move || {
+        let doc = ingest::parse_with(&bytes, &limits)?;
+        let structure = serde_json::to_string(&doc).map_err(ServiceError::internal)?;
+        let sha = blobs.put(&bytes)?;
+        Ok::<_, ServiceError>((doc, sha, structure, bytes.len()))
+    })
+    .await
+    .map_err(ServiceError::internal)??;
+    let format = doc.metadata.format;
+    let title = title
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .or_else(|| doc.metadata.title.clone().filter(|t| !t.trim().is_empty()))
+        .unwrap_or_else(|| filename.clone());
+    Ok(NewVersion {
+        title: store::clip(&title, 300),
+        filename,
+        format: format.as_str().to_owned(),
+        media_type: format.media_type().to_owned(),
+        blob_sha256: sha,
+        size_bytes: size as i64,
+        structure,
+        created_by: who.user_id,
+    })
+}
+
+/// What the trail records of a stored version.
+fn version_value(v: &Version, title: &str) -> serde_json::Value {
+    serde_json::json!({
+        "title": title,
+        "version": v.version,
+        "filename": v.filename,
+        "format": v.format,
+        "sha256": v.blob_sha256,
+        "size_bytes": v.size_bytes,
+    })
+}
+
+/// Upload a new document (writers): ingested, original and structure stored, recorded as
+/// `document.upload`.
+pub async fn upload(
+    store: &Store,
+    who: &Principal,
+    limits: ingest::Limits,
+    up: Upload,
+    request: RequestContext,
+) -> Result<(Document, Version), ServiceError> {
+    require(who, Action::Upload)?;
+    let new = ingest_and_store(store, who, limits, up).await?;
+    let by = By::principal(who, request);
+    Ok(store
+        .tenant_write(&who.tenant, move |uow| {
+            Box::pin(async move {
+                let (d, v) = documents::create(uow.txn(), new).await?;
+                let mut e = by.draft("document.upload", "document", Some(d.id.to_string()));
+                e.new_value = Some(version_value(&v, &d.title));
+                uow.record(e).await?;
+                Ok((d, v))
+            })
+        })
+        .await?)
+}
+
+/// `Ok` when document `id` exists in the caller's tenant (checked before an upload body is
+/// read, so a missing document costs nothing).
+pub async fn require_document(
+    store: &Store,
+    who: &Principal,
+    id: Uuid,
+) -> Result<(), ServiceError> {
+    require(who, Action::Read)?;
+    let exists = store
+        .tenant_read(&who.tenant, move |txn| {
+            Box::pin(async move { Ok(documents::get(txn, id).await?.is_some()) })
+        })
+        .await?;
+    if exists {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound("document"))
+    }
+}
+
+/// Add a version to document `id` (writers); it becomes the current one, recorded as
+/// `document.version` with the old and new current version.
+pub async fn add_version(
+    store: &Store,
+    who: &Principal,
+    limits: ingest::Limits,
+    id: Uuid,
+    up: Upload,
+    request: RequestContext,
+) -> Result<(Document, Version), ServiceError> {
+    require(who, Action::Upload)?;
+    require_document(store, who, id).await?;
+    let new = ingest_and_store(store, who, limits, up).await?;
+    let by = By::principal(who, request);
+    Ok(store
+        .tenant_write(&who.tenant, move |uow| {
+            Box::pin(async move {
+                let (d, v) = documents::add_version(uow.txn(), id, new).await?;
+                let mut e = by.draft("document.version", "document", Some(d.id.to_string()));
+                e.old_value = Some(serde_json::json!({ "current_version": v.version - 1 }));
+                e.new_value = Some(version_value(&v, &d.title));
+                uow.record(e).await?;
+                Ok((d, v))
+            })
+        })
+        .await?)
+}
+
+/// A page of the tenant's documents, newest first, and the total (`limit` 1 to 200).
+pub async fn list(
+    store: &Store,
+    who: &Principal,
+    limit: u64,
+    offset: u64,
+) -> Result<(Vec<Document>, u64), ServiceError> {
+    require(who, Action::Read)?;
+    if !(1..=200).contains(&limit) {
+        return Err(ServiceError::Invalid("limit must be 1 to 200".into()));
+    }
+    Ok(store
+        .tenant_read(&who.tenant, move |txn| {
+            Box::pin(async move { documents::list(txn, limit, offset).await })
+        })
+        .await?)
+}
+
+/// A document and its current version (with the structure).
+pub async fn get(
+    store: &Store,
+    who: &Principal,
+    id: Uuid,
+) -> Result<(Document, Version), ServiceError> {
+    require(who, Action::Read)?;
+    store
+        .read_document(&who.tenant, id)
+        .await?
+        .ok_or(ServiceError::NotFound("document"))
+}
+
+/// Every version of a document, oldest first.
+pub async fn versions(
+    store: &Store,
+    who: &Principal,
+    id: Uuid,
+) -> Result<Vec<VersionInfo>, ServiceError> {
+    require(who, Action::Read)?;
+    store
+        .tenant_read(&who.tenant, move |txn| {
+            Box::pin(async move { documents::versions(txn, id).await })
+        })
+        .await?
+        .ok_or(ServiceError::NotFound("document"))
+}
+
+/// The exact bytes of the current version, recorded as `document.download`.
+pub async fn original(
+    store: &Store,
+    who: &Principal,
+    id: Uuid,
+    request: RequestContext,
+) -> Result<(Version, Vec<u8>), ServiceError> {
+    require(who, Action::Read)?;
+    let (_, v) = store
+        .tenant_read(&who.tenant, move |txn| {
+            Box::pin(async move { documents::get(txn, id).await })
+        })
+        .await?
+        .ok_or(ServiceError::NotFound("document"))?;
+    let blobs = store.blobs(&who.tenant);
+    let sha = v.blob_sha256.clone();
+    let bytes = tokio::task::spawn_blocking(move || blobs.get(&sha))
+        .await
+        .map_err(ServiceError::internal)??;
+    let mut e =
+        By::principal(who, request).draft("document.download", "document", Some(id.to_string()));
+    e.new_value = Some(serde_json::json!({ "version": v.version, "sha256": v.blob_sha256 }));
+    store.record_now(&who.tenant, e).await?;
+    Ok((v, bytes))
+}
