@@ -99,7 +99,9 @@ impl SentenceAnalysis {
     /// otherwise the best rule-made rewrite, otherwise the model's passing proposal.
     pub fn offered(&self) -> Option<(Source, &str, &CrossCheck)> {
         let model = match (&self.proposal, &self.check) {
-            (Some(p), Some(c)) if c.verdict == Verdict::Pass => Some((Source::Model, p.as_str(), c)),
+            (Some(p), Some(c)) if c.verdict == Verdict::Pass => {
+                Some((Source::Model, p.as_str(), c))
+            }
             _ => None,
         };
         let rules = self

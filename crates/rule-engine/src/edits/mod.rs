@@ -312,7 +312,12 @@ pub(crate) fn check(
             Some((f.start, f.end)),
         );
     }
-    for f in unmatched(&a.fillers, &b.fillers) {
+    // The edits made are listed only when they explain every difference.
+    let explained = hunks.iter().all(|h| h.done);
+    for f in unmatched(&a.fillers, &b.fillers)
+        .into_iter()
+        .filter(|_| explained)
+    {
         let r = &tables.rules[f.rule];
         out.reasons.push(Reason {
             rule_id: r.id.clone(),
@@ -324,13 +329,19 @@ pub(crate) fn check(
         });
     }
     // Abbreviations expanded or contracted by a definition.
-    for x in unmatched(&a.abbreviations, &b.abbreviations) {
+    for x in unmatched(&a.abbreviations, &b.abbreviations)
+        .into_iter()
+        .filter(|_| explained)
+    {
         if let Some(r) = tables.rule_of(EditClass::Abbreviation) {
             out.reasons.push(Reason {
                 rule_id: r.id.clone(),
                 level: r.level,
                 kind: "abbreviation_changed".into(),
-                message: format!("'{}' was expanded or contracted by its definition", x.phrase),
+                message: format!(
+                    "'{}' was expanded or contracted by its definition",
+                    x.phrase
+                ),
                 original_span: Some((x.start, x.end)),
                 proposal_span: None,
             });
@@ -347,7 +358,10 @@ pub(crate) fn check(
             Some((s.start, s.end)),
         );
     }
-    for s in unmatched(&a.substitutions, &b.substitutions) {
+    for s in unmatched(&a.substitutions, &b.substitutions)
+        .into_iter()
+        .filter(|_| explained)
+    {
         let r = &tables.rules[s.rule];
         out.reasons.push(Reason {
             rule_id: r.id.clone(),
