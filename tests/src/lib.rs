@@ -64,10 +64,10 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// `../shared/corpus` beside the checkout, if present (CI has it; a bare clone may not).
+/// `../shared/corpus` beside the checkout, if present (CI has it; a bare clone may not):
+/// `None` after a printed `skipped: ...` line, a panic under `DUALCHECK_REQUIRE_SHARED=1`.
 pub fn shared_corpus() -> Option<PathBuf> {
-    let p = workspace_root().join("../shared/corpus");
-    p.is_dir().then_some(p)
+    testkit::require::shared("corpus")
 }
 
 pub mod samples;

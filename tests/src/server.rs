@@ -4,6 +4,7 @@
 use dualcheck_api::Settings;
 use std::time::Duration;
 use store::{NewUser, Role, Slug, Store, StoreConfig};
+use testkit::Require;
 
 /// The local PostgreSQL the tests use (CI starts it).
 pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -31,8 +32,8 @@ pub enum Db {
 }
 
 impl TestServer {
-    /// Start a server; `None` (after printing "skipped: no PostgreSQL") when PostgreSQL is
-    /// asked for and unreachable.
+    /// Start a server; `None` (after printing "skipped: no PostgreSQL ...") when PostgreSQL
+    /// is asked for and unreachable, a panic instead under `DUALCHECK_REQUIRE_PG=1` (CI).
     pub async fn start(db: Db, customize: impl FnOnce(&mut Settings)) -> Option<TestServer> {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut settings = Settings {
@@ -188,8 +189,18 @@ async fn pg_admin(dir: &std::path::Path) -> Option<Store> {
     });
     match tokio::time::timeout(Duration::from_secs(5), open).await {
         Ok(Ok(s)) => Some(s),
-        _ => {
-            println!("skipped: no PostgreSQL");
+        Ok(Err(e)) => {
+            testkit::skip(
+                Require::Pg,
+                format_args!("no PostgreSQL at {PG_ADMIN_URL}: {e}"),
+            );
+            None
+        }
+        Err(_) => {
+            testkit::skip(
+                Require::Pg,
+                format_args!("no PostgreSQL at {PG_ADMIN_URL}: no answer in 5 s"),
+            );
             None
         }
     }

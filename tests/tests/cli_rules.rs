@@ -21,7 +21,10 @@ fn run(args: &[&str]) -> std::process::Output {
 fn eval_pairs_meet_the_acceptance_criterion() {
     let eval = workspace_root().join("../shared/eval/dualcontrol-dev.jsonl");
     if !eval.exists() {
-        eprintln!("skipped: {} is absent", eval.display());
+        testkit::skip(
+            testkit::Require::Shared,
+            format_args!("{} is absent", eval.display()),
+        );
         return;
     }
     let out = run(&["crosscheck", "--pairs", eval.to_str().unwrap(), "--json"]);

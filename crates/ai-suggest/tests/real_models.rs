@@ -2,8 +2,9 @@
 //! them): tokenizer agreement with llama.cpp on recorded token ids (both generators), our
 //! Gemma 3 code against llama.cpp's greedy continuations, deterministic and
 //! batch-independent generation, non-empty proposals, refusal of an altered file, and
-//! embeddings. Each test prints a line and passes when the models are absent. Fixtures are
-//! recorded by `scripts/record-tokenizer-fixture.py`.
+//! embeddings. Each test prints a line and passes when the models are absent, and fails
+//! instead under `DUALCHECK_REQUIRE_MODELS=1` (CI fetches them). Fixtures are recorded by
+//! `scripts/record-tokenizer-fixture.py`.
 #![allow(clippy::unwrap_used)]
 
 use ai_suggest::{
@@ -11,6 +12,7 @@ use ai_suggest::{
 };
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
+use testkit::{Require, skip};
 
 fn models_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models")
@@ -24,7 +26,10 @@ fn load(name: &str) -> Option<Mutex<GgufGenerator>> {
     match GgufGenerator::load(manifest().get(name).unwrap(), &models_dir()) {
         Ok(g) => Some(Mutex::new(g)),
         Err(AiError::Missing { .. }) => {
-            eprintln!("skipped: {name} is not fetched (dualcheck models fetch)");
+            skip(
+                Require::Models,
+                format_args!("{name} is not fetched (dualcheck models fetch)"),
+            );
             None
         }
         Err(e) => panic!("{e}"),
@@ -248,7 +253,10 @@ fn an_altered_model_file_is_refused() {
     let entry = m.get("smollm2-135m-instruct").unwrap();
     let src = models_dir().join(&entry.files[0].name);
     if !src.exists() {
-        eprintln!("skipped: SmolLM2 is not fetched");
+        skip(
+            Require::Models,
+            "SmolLM2 is not fetched (dualcheck models fetch)",
+        );
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -268,7 +276,10 @@ fn minilm_embeds_paraphrases_close() {
     let e = match Embedder::load(m.get("all-minilm-l6-v2").unwrap(), &models_dir()) {
         Ok(e) => e,
         Err(AiError::Missing { .. }) => {
-            eprintln!("skipped: MiniLM is not fetched");
+            skip(
+                Require::Models,
+                "MiniLM is not fetched (dualcheck models fetch)",
+            );
             return;
         }
         Err(e) => panic!("{e}"),

@@ -13,13 +13,15 @@
 //!   CRC checks, see hostile bytes; each such parse runs under a 20 s watchdog so a hang
 //!   fails the test with the variant named. About 4,000 variants; ~10 s in a debug build.
 //!
-//! Both skip politely (with a message) when the corpus is absent.
+//! Both skip politely (with a message) when the corpus is absent, and fail instead under
+//! `DUALCHECK_REQUIRE_SHARED=1` (CI).
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use ingest::{BlockKind, Document};
 use std::path::PathBuf;
+use testkit::{Require, skip};
 
 fn corpus() -> Option<Vec<PathBuf>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/docx");
@@ -124,7 +126,7 @@ fn tables(doc: &Document) -> usize {
 #[test]
 fn every_corpus_docx_parses() {
     let Some(files) = corpus() else {
-        eprintln!("skipped: ../shared/corpus/docx is not present");
+        skip(Require::Shared, "../shared/corpus/docx is not present");
         return;
     };
     println!(
@@ -374,7 +376,10 @@ fn mutated_docx_end_in_ok_or_typed_error() {
             );
         }
     } else {
-        eprintln!("corpus part skipped: ../shared/corpus/docx is not present");
+        skip(
+            Require::Shared,
+            "the corpus part: ../shared/corpus/docx is not present",
+        );
     }
     println!("{total} variants in {:?}", started.elapsed());
 }

@@ -11,7 +11,8 @@
 //!   and of every corpus PDF end in `Ok` or a typed [`ingest::IngestError`], never a panic
 //!   escaping `ingest::parse` nor a hang (each parse runs under a 30 s watchdog).
 //!
-//! Both skip politely when the corpus is absent.
+//! Both skip politely when the corpus is absent (and fail under `DUALCHECK_REQUIRE_SHARED=1`,
+//! as in CI; a missing `pdftotext` fails under `DUALCHECK_REQUIRE_TOOLS=1`).
 #![allow(clippy::unwrap_used)]
 
 mod pdfgen;
@@ -20,6 +21,7 @@ use ingest::{BlockKind, Document, IngestError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use testkit::{Require, skip};
 
 fn corpus(sub: &str) -> Option<Vec<PathBuf>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -108,7 +110,7 @@ fn pdftotext(path: &Path) -> Option<String> {
 #[test]
 fn every_corpus_pdf_ends_cleanly() {
     let Some(files) = corpus("pdf") else {
-        eprintln!("skipped: ../shared/corpus/pdf is absent");
+        skip(Require::Shared, "../shared/corpus/pdf is absent or empty");
         return;
     };
     println!(
@@ -162,11 +164,14 @@ fn every_corpus_pdf_ends_cleanly() {
 #[test]
 fn clinical_protocols_agree_with_pdftotext() {
     let Some(files) = corpus("clinical") else {
-        eprintln!("skipped: ../shared/corpus/clinical is absent");
+        skip(
+            Require::Shared,
+            "../shared/corpus/clinical is absent or empty",
+        );
         return;
     };
     if Command::new("pdftotext").arg("-v").output().is_err() {
-        eprintln!("skipped: pdftotext (poppler-utils) is not installed");
+        skip(Require::Tools, "pdftotext (poppler-utils) is not installed");
         return;
     }
     println!(

@@ -35,7 +35,7 @@ async fn pg_admin(dir: &std::path::Path) -> Option<Store> {
     {
         Ok(Ok(s)) => Some(s),
         _ => {
-            println!("skipped: no PostgreSQL");
+            testkit::skip(testkit::Require::Pg, "no PostgreSQL at 127.0.0.1:5432");
             None
         }
     }

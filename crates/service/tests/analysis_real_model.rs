@@ -14,11 +14,7 @@ fn rule_rewrites_ranked_by_smollm2() {
     let manifest = service::models::load_manifest(None).unwrap();
     let entry = manifest.get("smollm2-135m-instruct").unwrap().clone();
     if !dir.join(&entry.files[0].name).exists() {
-        assert!(
-            std::env::var_os("DUALCHECK_REQUIRE_MODELS").is_none(),
-            "SmolLM2 is required (DUALCHECK_REQUIRE_MODELS) but not fetched"
-        );
-        eprintln!("skipped: SmolLM2 is not fetched (dualcheck models fetch)");
+        testkit::skip(testkit::Require::Models, "SmolLM2 is not fetched");
         return;
     }
     let rules = RuleSet::builtin();

@@ -1,6 +1,8 @@
 //! Dot products of four weight rows with one activation row, over quantised blocks laid
 //! out four rows at a time ("quads"), in three versions that give the same bits: AVX-512
-//! VNNI (chosen at run time), AVX2 (when the build targets it) and plain Rust.
+//! VNNI, AVX2 (with FMA and F16C) and plain Rust. The x86 versions are chosen at run time
+//! (`is_x86_feature_detected!` for every extension their `#[target_feature]` enables), so
+//! a build for an older CPU (`-C target-cpu=x86-64`) still uses them where they exist.
 //!
 //! The layout: for each group of four rows and each block of 32 columns, one quad holds
 //! the four rows' scales and values side by side, so a product streams through memory
@@ -144,25 +146,15 @@ pub(crate) type Kernel<Q> = fn(&[Q], &[BlockQ8]) -> [f32; 4];
 /// The fastest kernels this CPU runs, all giving the same bits.
 pub(crate) fn best() -> (Kernel<QuadQ41>, Kernel<QuadQ80>) {
     #[cfg(target_arch = "x86_64")]
-    if vnni::available() {
-        return (vnni::q41, vnni::q80);
-    }
-    #[cfg(all(
-        target_arch = "x86_64",
-        target_feature = "avx2",
-        target_feature = "fma"
-    ))]
     {
-        (avx2::q41, avx2::q80)
+        if vnni::available() {
+            return (vnni::q41, vnni::q80);
+        }
+        if avx2::available() {
+            return (avx2::q41, avx2::q80);
+        }
     }
-    #[cfg(not(all(
-        target_arch = "x86_64",
-        target_feature = "avx2",
-        target_feature = "fma"
-    )))]
-    {
-        (portable::q41, portable::q80)
-    }
+    (portable::q41, portable::q80)
 }
 
 /// A kernel: four weight rows against four activation rows (`[activation row][weight row]`).
@@ -184,28 +176,19 @@ pub(crate) fn best_rows() -> Option<(RowsKernel<QuadQ41>, RowsKernel<QuadQ80>)> 
 pub(crate) fn all() -> Vec<(&'static str, Kernel<QuadQ41>, Kernel<QuadQ80>)> {
     let mut v: Vec<(&'static str, Kernel<QuadQ41>, Kernel<QuadQ80>)> =
         vec![("portable", portable::q41, portable::q80)];
-    #[cfg(all(
-        target_arch = "x86_64",
-        target_feature = "avx2",
-        target_feature = "fma"
-    ))]
-    v.push(("avx2", avx2::q41, avx2::q80));
     #[cfg(target_arch = "x86_64")]
-    if vnni::available() {
-        v.push(("avx512-vnni", vnni::q41, vnni::q80));
+    {
+        if avx2::available() {
+            v.push(("avx2", avx2::q41, avx2::q80));
+        }
+        if vnni::available() {
+            v.push(("avx512-vnni", vnni::q41, vnni::q80));
+        }
     }
     v
 }
 
-/// The reference: plain Rust, used when the build does not target AVX2 (and by the tests).
-#[cfg_attr(
-    all(
-        target_arch = "x86_64",
-        target_feature = "avx2",
-        target_feature = "fma"
-    ),
-    allow(dead_code)
-)]
+/// The reference: plain Rust, used on a CPU without AVX2, FMA and F16C (and by the tests).
 pub(crate) mod portable {
     use super::{BlockQ8, QuadQ41, QuadQ80, h};
 
@@ -266,23 +249,39 @@ fn out(v: std::arch::x86_64::__m128) -> [f32; 4] {
     o
 }
 
-#[cfg(all(
-    target_arch = "x86_64",
-    target_feature = "avx2",
-    target_feature = "fma"
-))]
+#[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx2 {
     use super::{BlockQ8, QuadQ41, QuadQ80, out};
     use std::arch::x86_64::*;
+    use std::sync::OnceLock;
+
+    /// Whether this CPU has every extension the functions below enable (constant `true`
+    /// in a build that targets x86-64-v3, where the compiler already knows).
+    pub(super) fn available() -> bool {
+        static HAS: OnceLock<bool> = OnceLock::new();
+        *HAS.get_or_init(|| {
+            is_x86_feature_detected!("avx2")
+                && is_x86_feature_detected!("fma")
+                && is_x86_feature_detected!("f16c")
+        })
+    }
 
     pub(super) fn q41(w: &[QuadQ41], x: &[BlockQ8]) -> [f32; 4] {
-        // SAFETY: this module is compiled only when the build targets CPUs with AVX2, FMA
-        // and F16C (x86-64-v3, its `cfg`), so the instructions exist wherever it runs.
+        assert!(
+            available(),
+            "AVX2 kernel on a CPU without AVX2, FMA and F16C"
+        );
+        // SAFETY: the CPU has AVX2, FMA and F16C, the features `q41_impl` enables (checked
+        // above); its memory accesses stay within `w` and `x`.
         unsafe { q41_impl(w, x) }
     }
 
     pub(super) fn q80(w: &[QuadQ80], x: &[BlockQ8]) -> [f32; 4] {
+        assert!(
+            available(),
+            "AVX2 kernel on a CPU without AVX2, FMA and F16C"
+        );
         // SAFETY: as for `q41`.
         unsafe { q80_impl(w, x) }
     }
@@ -407,7 +406,8 @@ mod vnni {
     pub(super) fn available() -> bool {
         static HAS: OnceLock<bool> = OnceLock::new();
         *HAS.get_or_init(|| {
-            is_x86_feature_detected!("avx512f")
+            is_x86_feature_detected!("avx2")
+                && is_x86_feature_detected!("avx512f")
                 && is_x86_feature_detected!("avx512bw")
                 && is_x86_feature_detected!("avx512vl")
                 && is_x86_feature_detected!("avx512vnni")
@@ -443,20 +443,20 @@ mod vnni {
     }
 
     /// 16 bytes at `p` in all four 128-bit lanes.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c")]
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c")]
     unsafe fn bcast16(p: *const i8) -> __m512i {
         // SAFETY: callers pass a pointer to at least 16 readable bytes.
         unsafe { _mm512_broadcast_i32x4(_mm_loadu_si128(p.cast())) }
     }
 
     /// Row `r`'s weight scale over lane `r`'s four values.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c")]
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c")]
     fn spread(d: __m128) -> __m512 {
         let idx = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
         _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(d))
     }
 
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c")]
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c")]
     fn finish(acc: __m512) -> __m128 {
         let r0 = _mm512_extractf32x4_ps::<0>(acc);
         let r1 = _mm512_extractf32x4_ps::<1>(acc);
@@ -467,7 +467,7 @@ mod vnni {
 
     /// Four weight rows against `N` activation rows: each weight block is unpacked once
     /// for all of them, and every output gets exactly the operations of `N = 1`.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c")]
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c")]
     unsafe fn q41_impl<const N: usize>(w: &[QuadQ41], xs: [&[BlockQ8]; N]) -> [[f32; 4]; N] {
         let m4 = _mm512_set1_epi8(0x0F);
         let mut acc = [_mm512_setzero_ps(); N];
@@ -505,7 +505,7 @@ mod vnni {
     }
 
     /// As [`q41_impl`], for Q8_0.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c")]
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c")]
     unsafe fn q80_impl<const N: usize>(w: &[QuadQ80], xs: [&[BlockQ8]; N]) -> [[f32; 4]; N] {
         let mut acc = [_mm512_setzero_ps(); N];
         let nb = xs.iter().map(|x| x.len()).fold(w.len(), usize::min);
@@ -564,6 +564,29 @@ mod tests {
     /// A scale between about 1/4096 and 1/16 as f16 bits, from a random byte.
     fn scale(b: u8) -> u16 {
         half::f16::from_f32((1 + b as u32) as f32 / 4096.0).to_bits()
+    }
+
+    /// `scripts/portable-kernels.sh` (a CI step) builds these tests with `-C
+    /// target-cpu=x86-64` and sets `DUALCHECK_EXPECT_BASELINE_CPU=1`: the build must then
+    /// know none of the extensions the x86 kernels enable, so that they run only after
+    /// run-time detection and the portable version is what a CPU without them gets. (The
+    /// test below compares every version's bits in either build.)
+    #[test]
+    fn the_build_targets_the_cpu_the_ci_step_asked_for() {
+        let known = [
+            ("avx2", cfg!(target_feature = "avx2")),
+            ("fma", cfg!(target_feature = "fma")),
+            ("f16c", cfg!(target_feature = "f16c")),
+        ];
+        eprintln!("compile-time target features: {known:?}");
+        if std::env::var_os("DUALCHECK_EXPECT_BASELINE_CPU").is_some() {
+            assert!(
+                known.iter().all(|k| !k.1),
+                "not a baseline build: {known:?}"
+            );
+            let names: Vec<_> = all().iter().map(|v| v.0).collect();
+            assert_eq!(names[0], "portable");
+        }
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! PostgreSQL helpers shared by the store's test files: a fresh database per test, dropped
-//! at the end; `None` (and a printed line) when there is no server.
+//! at the end; `None` (and a printed line) when there is no server, a panic instead under
+//! `DUALCHECK_REQUIRE_PG=1` (CI).
 #![allow(clippy::unwrap_used, dead_code)]
 
 use store::{Store, StoreConfig};
+use testkit::Require;
 
 pub const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -19,8 +21,18 @@ pub async fn pg_database(dir: &std::path::Path) -> Option<(String, String)> {
     .await
     {
         Ok(Ok(s)) => s,
-        _ => {
-            println!("skipped: no PostgreSQL");
+        Ok(Err(e)) => {
+            testkit::skip(
+                Require::Pg,
+                format_args!("no PostgreSQL at {PG_ADMIN}: {e}"),
+            );
+            return None;
+        }
+        Err(_) => {
+            testkit::skip(
+                Require::Pg,
+                format_args!("no PostgreSQL at {PG_ADMIN}: no answer in 3 s"),
+            );
             return None;
         }
     };
