@@ -176,6 +176,15 @@ fn inside_abbreviations(f: &Facts, defs: &Definitions) -> Facts {
     g
 }
 
+/// `word` occurs in `text` as a whole word.
+fn has_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
 fn of(f: &Facts, k: FactKind) -> Vec<&Fact> {
     f.of(k).collect()
 }
@@ -296,8 +305,8 @@ fn compare(a: &Facts, b: &Facts, rules: &RuleSet, defs: &Definitions, out: &mut 
         let (mut fa, mut fb) = (of(a, kind), of(b, kind));
         if kind == FactKind::Name {
             // Case is not a name: "Visits" and "visits" are the same word.
-            fa.retain(|f| !b.lower.contains(&f.value));
-            fb.retain(|f| !a.lower.contains(&f.value));
+            fa.retain(|f| !has_word(&b.lower, &f.value));
+            fb.retain(|f| !has_word(&a.lower, &f.value));
         }
         if kind == FactKind::Abbreviation {
             // A defined abbreviation may be expanded or contracted: the word alignment

@@ -11,7 +11,7 @@ use crate::facts::words::{PHRASE_INDEX, number_word, unit};
 use crate::text::{TokKind, tokenize};
 
 /// A canonical token with the byte span of the source it stands for.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct CTok {
     pub text: String,
     pub start: usize,
@@ -347,7 +347,7 @@ pub(crate) fn canon(
             out.push(c);
             continue;
         }
-        out.push(t.clone());
+        out.push(std::mem::take(&mut toks[j]));
         j += 1;
     }
     for j in 0..out.len() {
@@ -382,7 +382,7 @@ pub(crate) fn canon(
                 j += n;
             }
             None => {
-                cmp.push(out[j].clone());
+                cmp.push(std::mem::take(&mut out[j]));
                 j += 1;
             }
         }
@@ -437,7 +437,7 @@ pub(crate) fn canon(
                 j += n;
             }
             None => {
-                subbed.push(out[j].clone());
+                subbed.push(std::mem::take(&mut out[j]));
                 j += 1;
             }
         }
@@ -466,8 +466,10 @@ pub(crate) fn canon(
         t.brk_before |= pend_brk;
         t.sentence_before |= pend_sentence;
         (pend_brk, pend_sentence) = (false, false);
-        if !t.text.starts_with('⟨') {
-            t.text = tables.spell(&t.text);
+        if !t.text.starts_with('⟨')
+            && let Some(c) = tables.respell(&t.text)
+        {
+            t.text = c;
         }
         fin.push(t);
     }

@@ -236,7 +236,11 @@ pub(crate) fn check(
     splits(a, b, &mut hunks, &mut out);
 
     let mut stemmer = None;
-    let known: HashSet<&str> = a.toks.iter().map(|t| t.text.as_str()).collect();
+    let known: HashSet<&str> = if hunks.iter().any(|h| !h.done) {
+        a.toks.iter().map(|t| t.text.as_str()).collect()
+    } else {
+        HashSet::new()
+    };
     for h in hunks.iter().filter(|h| !h.done) {
         let (os, ps) = (span(&a.toks, &h.old), span(&b.toks, &h.new));
         let (qo, qp) = (

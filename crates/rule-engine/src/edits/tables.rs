@@ -171,8 +171,13 @@ impl EditTables {
 
     /// A word's canonical spelling (British and American variants are one word).
     pub(crate) fn spell(&self, w: &str) -> String {
+        self.respell(w).unwrap_or_else(|| w.to_string())
+    }
+
+    /// The canonical spelling when it differs from `w`.
+    pub(crate) fn respell(&self, w: &str) -> Option<String> {
         if let Some(c) = self.spelling.get(w) {
-            return c.clone();
+            return Some(c.clone());
         }
         if w.len() >= 6 && w.chars().all(|c| c.is_ascii_lowercase()) {
             for (uk, us) in [
@@ -188,10 +193,10 @@ impl EditTables {
                 ("yse", "yze"),
             ] {
                 if let Some(stem) = w.strip_suffix(uk) {
-                    return format!("{stem}{us}");
+                    return Some(format!("{stem}{us}"));
                 }
             }
         }
-        w.to_string()
+        None
     }
 }

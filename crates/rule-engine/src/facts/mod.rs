@@ -121,8 +121,8 @@ pub struct Facts {
     pub facts: Vec<Fact>,
     pub bindings: Vec<Binding>,
     pub words: usize,
-    /// Every word, lower case (a name is only dropped when its word is gone).
-    pub lower: std::collections::HashSet<String>,
+    /// The text in lower case (a name is only dropped when its word is gone).
+    pub lower: String,
     /// Byte spans of defined abbreviations and their long forms (set by the cross-check).
     pub abbreviation_spans: Vec<(usize, usize)>,
 }
@@ -418,11 +418,7 @@ pub fn extract(text: &str, lex: &Lexicon) -> Facts {
         facts,
         bindings,
         words: toks.iter().filter(|t| t.kind != TokKind::Symbol).count(),
-        lower: toks
-            .iter()
-            .filter(|t| t.kind == TokKind::Word)
-            .map(|t| t.norm.clone())
-            .collect(),
+        lower: text.to_lowercase(),
         abbreviation_spans: Vec::new(),
     }
 }
