@@ -10,7 +10,7 @@
 //! - [`RuleSet`]: versioned TOML packs from `rules/` with a content hash recorded with
 //!   every verdict; [`test_examples`] runs each rule's examples.
 //! - [`check`]: document QC findings on an ingested [`ingest::Document`].
-//! - [`suggest`]: deterministic rewrites from substitution rules, cross-checked too.
+//! - [`rewrites()`]: rewrites the rules can make (the safe-edit classes applied), cross-checked too.
 //!
 //! No model, no database, no HTTP: plain functions over text.
 
@@ -25,7 +25,6 @@ pub mod pack;
 pub mod prose;
 pub mod qc;
 pub mod rewrites;
-pub mod suggestions;
 pub mod text;
 
 pub use crosscheck::{
@@ -39,4 +38,3 @@ pub use lexicon::Lexicon;
 pub use pack::{EditClass, Level, Rule, RuleSet};
 pub use qc::{Finding, check};
 pub use rewrites::{Rewrite, rewrites};
-pub use suggestions::{Suggestion, suggest};
