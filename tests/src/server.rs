@@ -2,6 +2,7 @@
 //! a fresh PostgreSQL database.
 
 use dualcheck_api::Settings;
+use dualcheck_api::settings::DatabaseUrl;
 use std::time::Duration;
 use store::{NewUser, Role, Slug, Store, StoreConfig};
 use testkit::Require;
@@ -36,23 +37,23 @@ impl TestServer {
     /// is asked for and unreachable, a panic instead under `DUALCHECK_REQUIRE_PG=1` (CI).
     pub async fn start(db: Db, customize: impl FnOnce(&mut Settings)) -> Option<TestServer> {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut settings = Settings {
-            bind: "127.0.0.1:0".into(),
-            data_dir: dir.path().join("data"),
-            workers: Some(2),
-            db_max_connections: 8,
-            // No weights and no downloads: the built-in manifest is listed, nothing is
-            // fetched; tests that want models set their own manifest and turn fetching on.
-            models_dir: dir.path().join("models"),
-            models_auto_fetch: false,
-            ..Settings::default()
-        };
+        let mut settings = Settings::default();
+        settings.server.bind = "127.0.0.1:0".into();
+        settings.server.workers = Some(2);
+        settings.storage.data_dir = dir.path().join("data");
+        settings.database.max_connections = 8;
+        // No weights and no downloads: the built-in manifest is listed, nothing is
+        // fetched; tests that want models set their own manifest and turn fetching on.
+        settings.models.dir = dir.path().join("models");
+        settings.models.auto_fetch = false;
         let mut pg_database = None;
         if db == Db::Postgres {
             let name = format!("dc_{}", uuid::Uuid::new_v4().simple());
             let admin = pg_admin(dir.path()).await?;
             admin.create_database(&name).await.expect("CREATE DATABASE");
-            settings.database_url = Some(format!("postgres://postgres@127.0.0.1:5432/{name}"));
+            settings.database.url = Some(DatabaseUrl::new(format!(
+                "postgres://postgres@127.0.0.1:5432/{name}"
+            )));
             pg_database = Some(name);
         }
         customize(&mut settings);

@@ -603,7 +603,7 @@ async fn security_headers_and_ops(s: &TestServer) {
 }
 
 async fn token_expiry(db: Db) {
-    let Some(s) = TestServer::start(db, |c| c.session_idle_secs = 1).await else {
+    let Some(s) = TestServer::start(db, |c| c.sessions.idle_secs = 1).await else {
         return;
     };
     let token = s.token("acme", "idle", &[Role::Writer]).await;
@@ -611,7 +611,7 @@ async fn token_expiry(db: Db) {
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     problem(s.get(&token, "/api/v1/me").await, 401).await;
     s.finish().await;
-    let Some(s) = TestServer::start(db, |c| c.session_absolute_secs = 1).await else {
+    let Some(s) = TestServer::start(db, |c| c.sessions.absolute_secs = 1).await else {
         return;
     };
     let token = s.token("acme", "brief", &[Role::Writer]).await;
@@ -650,7 +650,9 @@ on_both!(upload_read_back, upload_and_read_back, |_| {});
 on_both!(isolation, cross_tenant_isolation, |_| {});
 on_both!(roles, roles_allowed_and_forbidden, |_| {});
 on_both!(lockout, lockout_after_five_failures, |_| {});
-on_both!(malformed_and_hostile, bad_input, |c| c.max_upload_bytes =
+on_both!(malformed_and_hostile, bad_input, |c| c
+    .server
+    .max_upload_bytes =
     64 * 1024);
 on_both!(headers_ops_openapi, security_headers_and_ops, |_| {});
 

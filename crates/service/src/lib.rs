@@ -13,13 +13,15 @@
 //! - [`accounts`]: log in and out, the current user, user management;
 //! - [`lockout`]: the lockout policy, the one gate login and signing both pass;
 //! - [`documents`]: upload, new versions, reads and downloads;
-//! - [`signing`]: electronic signatures (role for meaning, password again, lockout).
+//! - [`signing`]: electronic signatures (role for meaning, password again, lockout);
+//! - [`audit_trail`]: query, verify and export the trail (an export is recorded first).
 //!
 //! It depends on the domain crates (`ingest`, `ai-suggest`, `rule-engine`, `audit`) and on
 //! `store` for persistence.
 
 pub mod accounts;
 pub mod analysis;
+pub mod audit_trail;
 pub mod authz;
 pub mod documents;
 mod error;

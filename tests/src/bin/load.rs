@@ -137,8 +137,8 @@ async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
     let workers = args.workers;
     let Some(server) = TestServer::start(args.db, |s| {
-        s.workers = Some(workers);
-        s.db_max_connections = 16;
+        s.server.workers = Some(workers);
+        s.database.max_connections = 16;
     })
     .await
     else {

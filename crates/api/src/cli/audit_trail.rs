@@ -9,14 +9,12 @@
 use crate::settings::Settings;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use service::audit_trail;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// Settings file (default: ./dualcheck.toml if present).
-    #[arg(long, global = true)]
-    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: AuditCommand,
 }
@@ -65,11 +63,10 @@ fn read_checkpoints(path: &std::path::Path) -> anyhow::Result<Vec<audit::Checkpo
     Ok(out)
 }
 
-pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
-    let settings = Settings::load(args.config.as_deref())?;
+pub fn run(args: AuditArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
     let key_path = settings.audit_key_path();
     super::serve::runtime()?.block_on(async move {
-        let store = super::open_store(&settings).await?;
+        let store = super::open_store(settings).await?;
         match args.command {
             AuditCommand::Verify {
                 tenant,
@@ -77,16 +74,12 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                 json,
             } => {
                 let slug = store::Slug::parse(&tenant)?;
-                if store.find_tenant(slug.as_str()).await?.is_none() {
-                    bail!("tenant {slug:?} does not exist (dualcheck tenant list)");
-                }
                 let key = audit::SigningKey::load(&key_path)?;
-                let extra = match &checkpoints {
+                let held = match &checkpoints {
                     Some(p) => read_checkpoints(p)?,
                     None => Vec::new(),
                 };
-                let r = store
-                    .audit_verify(&slug, &key.verifying_key(), &extra)
+                let r = audit_trail::verify_as_operator(&store, &slug, &key.verifying_key(), &held)
                     .await?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&r)?);
@@ -112,19 +105,16 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                 out,
             } => {
                 let slug = store::Slug::parse(&tenant)?;
-                if store.find_tenant(slug.as_str()).await?.is_none() {
-                    bail!("tenant {slug:?} does not exist (dualcheck tenant list)");
-                }
-                let Some(fmt) = audit::export::Format::parse(&format) else {
-                    bail!("unknown export format {format:?}; use jsonl, csv or html");
-                };
                 let key = audit::SigningKey::load(&key_path)?;
-                let mut d = super::operator().draft("audit.export", "audit_trail", None);
-                d.new_value = Some(serde_json::json!({ "format": format, "via": "cli" }));
-                store.record_now(&slug, d).await?;
-                let (events, cps) = store.audit_all(&slug).await?;
-                let body =
-                    audit::export::render(fmt, slug.as_str(), &events, &cps, &key.verifying_key());
+                let export = audit_trail::export_as_operator(
+                    &store,
+                    &slug,
+                    &super::operator(),
+                    &format,
+                    &key.verifying_key(),
+                )
+                .await?;
+                let body = export.body;
                 match out {
                     None => print!("{body}"),
                     Some(path) => {
@@ -133,7 +123,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                             .with_context(|| format!("cannot write {}", tmp.display()))?;
                         std::fs::rename(&tmp, &path)
                             .with_context(|| format!("cannot write {}", path.display()))?;
-                        eprintln!("wrote {} events to {}", events.len(), path.display());
+                        eprintln!("wrote {} events to {}", export.events, path.display());
                     }
                 }
                 Ok(ExitCode::SUCCESS)

@@ -1,5 +1,6 @@
 //! `dualcheck check FILE [--json]`: document QC findings.
 
+use crate::settings::Settings;
 use anyhow::Context;
 use clap::Args;
 use std::io::Write;
@@ -13,17 +14,17 @@ pub struct CheckArgs {
     /// Print the findings as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Rules directory.
-    #[arg(long, default_value = "rules")]
-    pub rules: PathBuf,
+    /// Rule packs directory (default: `[rules] dir`, else the packs built into the binary).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
 }
 
-pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let rules = super::rules::load(&args.rules)?;
+pub fn run(args: CheckArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
+    let rules = super::rules::resolve(args.rules.as_deref(), settings)?;
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
-    let doc =
-        ingest::parse(&bytes).with_context(|| format!("cannot ingest {}", args.file.display()))?;
+    let doc = ingest::parse_with(&bytes, &settings.ingest_limits())
+        .with_context(|| format!("cannot ingest {}", args.file.display()))?;
     let findings = rule_engine::check(&doc, &rules);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -1,6 +1,7 @@
 //! `dualcheck crosscheck --original T --proposal T [--json]` and
 //! `dualcheck crosscheck --pairs FILE.jsonl --json`.
 
+use crate::settings::Settings;
 use anyhow::{Context, bail};
 use clap::Args;
 use std::io::{BufRead, Write};
@@ -21,13 +22,13 @@ pub struct CrosscheckArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
-    /// Rules directory.
-    #[arg(long, default_value = "rules")]
-    pub rules: PathBuf,
+    /// Rule packs directory (default: `[rules] dir`, else the packs built into the binary).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
 }
 
-pub fn run(args: CrosscheckArgs) -> anyhow::Result<ExitCode> {
-    let rules = super::rules::load(&args.rules)?;
+pub fn run(args: CrosscheckArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
+    let rules = super::rules::resolve(args.rules.as_deref(), settings)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if let (Some(o), Some(p)) = (&args.original, &args.proposal) {

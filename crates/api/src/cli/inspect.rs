@@ -1,5 +1,6 @@
 //! `dualcheck ingest FILE [--json]`.
 
+use crate::settings::Settings;
 use anyhow::Context;
 use clap::Args;
 use ingest::{BlockKind, Document};
@@ -14,18 +15,19 @@ pub struct IngestArgs {
     /// Print the whole document as JSON instead of the outline.
     #[arg(long)]
     pub json: bool,
-    /// Largest file accepted, in bytes.
-    #[arg(long, default_value_t = ingest::Limits::default().max_bytes)]
-    pub max_bytes: u64,
+    /// Largest file accepted, in bytes (default: `[server] max_upload_bytes`, the
+    /// service's upload limit).
+    #[arg(long)]
+    pub max_bytes: Option<u64>,
 }
 
-pub fn run(args: IngestArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: IngestArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
-    let limits = ingest::Limits {
-        max_bytes: args.max_bytes,
-        ..Default::default()
-    };
+    let mut limits = settings.ingest_limits();
+    if let Some(max) = args.max_bytes {
+        limits.max_bytes = max;
+    }
     let doc = ingest::parse_with(&bytes, &limits)
         .with_context(|| format!("cannot ingest {}", args.file.display()))?;
     let stdout = std::io::stdout();

@@ -9,11 +9,13 @@ mod migrate;
 mod models;
 mod rules;
 mod serve;
+mod settings;
 mod suggest;
 mod tenant;
 mod user;
 
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -23,6 +25,10 @@ use std::process::ExitCode;
     about = "Dual-control review of clinical documents"
 )]
 pub struct Cli {
+    /// Settings file (default: ./dualcheck.toml if present); `DUALCHECK_<SECTION>__<KEY>`
+    /// environment variables override it. Every command reads the same settings.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -51,24 +57,50 @@ pub enum Command {
     User(user::UserArgs),
     /// Verify or export a tenant's audit trail.
     Audit(audit_trail::AuditArgs),
+    /// Show the settings in effect (secrets redacted), or the reference of every setting.
+    Settings(settings::SettingsArgs),
 }
 
 /// Parse the command line, run it, and turn the outcome into an exit code. Errors are
 /// printed as one line on stderr: `error: <what happened and what to do>`.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The reference needs no settings (it documents them, even when the current ones are
+    // wrong).
+    if let Command::Settings(args) = &cli.command
+        && args.is_reference()
+    {
+        print!("{}", crate::Settings::reference());
+        return ExitCode::SUCCESS;
+    }
+    let loaded = match crate::Settings::load(cli.config.as_deref()) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    crate::logging::init(
+        &loaded.settings.log,
+        matches!(cli.command, Command::Serve(_)),
+    );
+    for n in &loaded.notices {
+        tracing::warn!("{n}");
+    }
+    let settings = &loaded.settings;
     let result = match cli.command {
-        Command::Ingest(args) => inspect::run(args),
-        Command::Check(args) => check::run(args),
-        Command::Crosscheck(args) => crosscheck::run(args),
-        Command::Rules(args) => rules::run(args),
-        Command::Models(args) => models::run(args),
-        Command::Suggest(args) => suggest::run(args),
-        Command::Serve(args) => serve::run(args),
-        Command::Migrate(args) => migrate::run(args),
-        Command::Tenant(args) => tenant::run(args),
-        Command::User(args) => user::run(args),
-        Command::Audit(args) => audit_trail::run(args),
+        Command::Ingest(args) => inspect::run(args, settings),
+        Command::Check(args) => check::run(args, settings),
+        Command::Crosscheck(args) => crosscheck::run(args, settings),
+        Command::Rules(args) => rules::run(args, settings),
+        Command::Models(args) => models::run(args, settings),
+        Command::Suggest(args) => suggest::run(args, settings),
+        Command::Serve(args) => serve::run(args, settings),
+        Command::Migrate(args) => migrate::run(args, settings),
+        Command::Tenant(args) => tenant::run(args, settings),
+        Command::User(args) => user::run(args, settings),
+        Command::Audit(args) => audit_trail::run(args, settings),
+        Command::Settings(args) => settings::run(args, settings),
     };
     match result {
         Ok(code) => code,

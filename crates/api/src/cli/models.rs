@@ -1,5 +1,6 @@
 //! `dualcheck models fetch [NAME]` and `dualcheck models verify`.
 
+use crate::settings::Settings;
 use ai_suggest::fetch::FetchEvent;
 use anyhow::bail;
 use clap::{Args, Subcommand};
@@ -7,32 +8,32 @@ use service::models::{ModelHub, load_manifest};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Where the models are: the weights directory and, optionally, a manifest file that
-/// replaces the one built into the binary.
+/// Where the models are, when the command line overrides `[models]`: the weights
+/// directory and a manifest file replacing the one built into the binary.
 #[derive(Debug, Clone, Args)]
 pub struct ModelsLocation {
-    /// Models directory (holds the weights only).
-    #[arg(
-        long,
-        env = "DUALCHECK_MODELS_DIR",
-        default_value = "models",
-        global = true
-    )]
-    pub models_dir: PathBuf,
-    /// A model manifest replacing the one built into the binary.
-    #[arg(
-        long = "models-manifest",
-        env = "DUALCHECK_MODELS_MANIFEST",
-        global = true
-    )]
+    /// Models directory, the weights only (default: `[models] dir`).
+    #[arg(long, global = true)]
+    pub models_dir: Option<PathBuf>,
+    /// A model manifest replacing the one built into the binary (default: `[models]
+    /// manifest`, else the built-in one).
+    #[arg(long = "models-manifest", global = true)]
     pub models_manifest: Option<PathBuf>,
 }
 
 impl ModelsLocation {
-    /// The model hub of this command line (no automatic fetch: commands decide).
-    pub fn hub(&self) -> anyhow::Result<ModelHub> {
-        let manifest = load_manifest(self.models_manifest.as_deref())?;
-        Ok(ModelHub::new(self.models_dir.clone(), manifest, false))
+    /// The model hub of this command line: the settings' models, with the flags over them
+    /// (no automatic fetch: commands decide).
+    pub fn hub(&self, settings: &Settings) -> anyhow::Result<ModelHub> {
+        let manifest = self
+            .models_manifest
+            .as_deref()
+            .or(settings.models.manifest.as_deref());
+        let dir = self
+            .models_dir
+            .clone()
+            .unwrap_or_else(|| settings.models.dir.clone());
+        Ok(ModelHub::new(dir, load_manifest(manifest)?, false))
     }
 }
 
@@ -69,8 +70,8 @@ pub fn print_progress(ev: FetchEvent) {
     }
 }
 
-pub fn run(args: ModelsArgs) -> anyhow::Result<ExitCode> {
-    let hub = args.location.hub()?;
+pub fn run(args: ModelsArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
+    let hub = args.location.hub(settings)?;
     match args.command {
         ModelsCommand::Fetch { name } => {
             let names: Vec<String> = match name {

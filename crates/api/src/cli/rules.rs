@@ -1,5 +1,6 @@
 //! `dualcheck rules test [DIR]`: every rule's examples must behave as declared.
 
+use crate::settings::Settings;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use rule_engine::{RuleSet, test_examples};
@@ -16,22 +17,34 @@ pub struct RulesArgs {
 pub enum RulesCommand {
     /// Run every rule's examples; non-zero exit on any mismatch or malformed pack.
     Test {
-        /// Rules directory (default `rules`).
-        #[arg(default_value = "rules")]
-        dir: PathBuf,
+        /// Rule packs directory (default: `[rules] dir`, else the packs built into the
+        /// binary: the ones `serve` uses).
+        dir: Option<PathBuf>,
     },
 }
 
-/// Load the rule packs of `dir`; a malformed pack is an error naming file, line and field.
-pub fn load(dir: &Path) -> anyhow::Result<RuleSet> {
-    RuleSet::load_dir(dir)
-        .with_context(|| format!("cannot load the rule packs in {}", dir.display()))
+/// The rule packs a command uses: `dir` when given, else those of the settings (`[rules]
+/// dir`, else built in), the same as `serve`. A malformed pack is an error naming file,
+/// line and field.
+pub fn resolve(dir: Option<&Path>, settings: &Settings) -> anyhow::Result<RuleSet> {
+    match dir.or(settings.rules.dir.as_deref()) {
+        Some(dir) => RuleSet::load_dir(dir)
+            .with_context(|| format!("cannot load the rule packs in {}", dir.display())),
+        None => Ok(RuleSet::builtin()),
+    }
 }
 
-pub fn run(args: RulesArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: RulesArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
     match args.command {
         RulesCommand::Test { dir } => {
-            let rules = load(&dir)?;
+            let rules = resolve(dir.as_deref(), settings)?;
+            let source = dir
+                .as_deref()
+                .or(settings.rules.dir.as_deref())
+                .map_or("built into the binary".to_string(), |d| {
+                    d.display().to_string()
+                });
+            println!("rule packs: {source}");
             let (bad, n) = test_examples(&rules);
             println!("rules {} (sha256 {})", rules.version, rules.hash);
             println!("{} rules, {n} examples", rules.rules.len());

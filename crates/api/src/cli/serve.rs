@@ -3,27 +3,15 @@
 use crate::settings::Settings;
 use anyhow::Context;
 use clap::Args;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// Settings file (default: ./dualcheck.toml if present). DUALCHECK_* variables override it.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-}
+pub struct ServeArgs {}
 
-pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let settings = Settings::load(args.config.as_deref())?;
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+pub fn run(_args: ServeArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         let tls = settings.tls_enabled();
-        let running = crate::server::build(settings)
+        let running = crate::server::build(settings.clone())
             .await
             .context("cannot start the server")?;
         for m in &running.migrations {

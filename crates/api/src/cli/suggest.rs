@@ -3,6 +3,7 @@
 //! [`service::analysis`]; this file parses the arguments and prints.
 
 use super::models::{ModelsLocation, print_progress};
+use crate::settings::Settings;
 use ai_suggest::Role;
 use anyhow::Context;
 use clap::Args;
@@ -32,11 +33,12 @@ pub struct SuggestArgs {
     pub json: bool,
     #[command(flatten)]
     pub models: ModelsLocation,
-    /// Rules directory (the cross-check of every proposal).
-    #[arg(long, default_value = "rules")]
-    pub rules: PathBuf,
-    /// Do not download missing models; fail instead.
-    #[arg(long, env = "DUALCHECK_NO_MODEL_FETCH")]
+    /// Rule packs directory for the cross-check of every proposal (default: `[rules] dir`,
+    /// else the packs built into the binary, as `serve`).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Do not download missing models; fail instead (as `[models] auto_fetch = false`).
+    #[arg(long)]
     pub no_fetch: bool,
     /// `both` (default): the model's own proposal and the rules' rewrites ranked by the
     /// model; `model` or `rules` alone (to measure each).
@@ -44,15 +46,16 @@ pub struct SuggestArgs {
     pub approach: String,
 }
 
-pub fn run(args: SuggestArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: SuggestArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
     if args.text.is_none() && args.file.is_none() {
         anyhow::bail!("give a FILE or --text TEXT");
     }
-    let rules = super::rules::load(&args.rules)?;
-    let hub = args.models.hub()?;
+    let rules = super::rules::resolve(args.rules.as_deref(), settings)?;
+    let hub = args.models.hub(settings)?;
+    let fetch = settings.models.auto_fetch && !args.no_fetch;
     let entry = hub.entry(args.model.as_deref(), Role::Generator)?.clone();
     let mut announced = false;
-    hub.ensure_blocking(&entry, !args.no_fetch, &mut |ev| {
+    hub.ensure_blocking(&entry, fetch, &mut |ev| {
         if !std::mem::replace(&mut announced, true) {
             eprintln!(
                 "models: fetching {} into {}",
@@ -77,7 +80,7 @@ pub fn run(args: SuggestArgs) -> anyhow::Result<ExitCode> {
         (None, Some(f)) => {
             let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
             let a = analyser
-                .document(&bytes, &ingest::Limits::default(), args.limit)
+                .document(&bytes, &settings.ingest_limits(), args.limit)
                 .with_context(|| format!("cannot analyse {}", f.display()))?;
             (a.sentences, a.summary)
         }

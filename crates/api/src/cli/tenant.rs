@@ -2,14 +2,10 @@
 
 use crate::settings::Settings;
 use clap::{Args, Subcommand};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 pub struct TenantArgs {
-    /// Settings file (default: ./dualcheck.toml if present).
-    #[arg(long, global = true)]
-    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: TenantCommand,
 }
@@ -28,10 +24,9 @@ pub enum TenantCommand {
     List,
 }
 
-pub fn run(args: TenantArgs) -> anyhow::Result<ExitCode> {
-    let settings = Settings::load(args.config.as_deref())?;
+pub fn run(args: TenantArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
     super::serve::runtime()?.block_on(async move {
-        let store = super::open_store(&settings).await?;
+        let store = super::open_store(settings).await?;
         match args.command {
             TenantCommand::Create { slug, name } => {
                 let t = store

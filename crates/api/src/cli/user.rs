@@ -4,14 +4,10 @@ use crate::settings::Settings;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use std::io::BufRead;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 pub struct UserArgs {
-    /// Settings file (default: ./dualcheck.toml if present).
-    #[arg(long, global = true)]
-    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: UserCommand,
 }
@@ -34,8 +30,7 @@ pub enum UserCommand {
     },
 }
 
-pub fn run(args: UserArgs) -> anyhow::Result<ExitCode> {
-    let settings = Settings::load(args.config.as_deref())?;
+pub fn run(args: UserArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
     let UserCommand::Add {
         tenant,
         username,
@@ -55,7 +50,7 @@ pub fn run(args: UserArgs) -> anyhow::Result<ExitCode> {
         .context("cannot read the password from stdin")?;
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
     super::serve::runtime()?.block_on(async move {
-        let store = super::open_store(&settings).await?;
+        let store = super::open_store(settings).await?;
         let u = service::accounts::create_user_as_operator(
             &store,
             &slug,

@@ -62,28 +62,25 @@ pub enum ServeError {
 pub async fn build(settings: Settings) -> Result<Running, ServeError> {
     // Refuse to start on a malformed rule pack or an unusable audit key, before touching
     // the databases.
-    let rules = match &settings.rules_dir {
-        Some(dir) => rule_engine::RuleSet::load_dir(dir)?,
-        None => rule_engine::RuleSet::builtin(),
-    };
+    let rules = settings.rule_set()?;
     let signer = settings.audit_signer()?;
     let key = signer.key.clone();
     let models = Arc::new(service::models::ModelHub::new(
-        settings.models_dir.clone(),
-        service::models::load_manifest(settings.models_manifest.as_deref())?,
-        settings.models_auto_fetch,
+        settings.models.dir.clone(),
+        service::models::load_manifest(settings.models.manifest.as_deref())?,
+        settings.models.auto_fetch,
     ));
     let store = Store::open(settings.store_config()).await?;
     store.set_audit_signer(signer);
     let migrations = store.migrate().await?;
     let bootstrap = bootstrap::bootstrap(&store).await?;
     bootstrap::record_start(&store, &settings, &rules, &key, models.pinned()).await?;
-    let listener = TcpListener::bind(&settings.bind).map_err(|source| ServeError::Bind {
-        bind: settings.bind.clone(),
+    let listener = TcpListener::bind(&settings.server.bind).map_err(|source| ServeError::Bind {
+        bind: settings.server.bind.clone(),
         source,
     })?;
     let addr = listener.local_addr().map_err(|source| ServeError::Bind {
-        bind: settings.bind.clone(),
+        bind: settings.server.bind.clone(),
         source,
     })?;
     let tls = settings.tls_enabled();
@@ -101,10 +98,10 @@ pub async fn build(settings: Settings) -> Result<Running, ServeError> {
         models,
     };
     state.models.prepare_defaults(store.clone());
-    if settings.audit_checkpoint_minutes > 0 {
-        timers::spawn_checkpoints(store.clone(), settings.audit_checkpoint_minutes);
+    if settings.audit.checkpoint_minutes > 0 {
+        timers::spawn_checkpoints(store.clone(), settings.audit.checkpoint_minutes);
     }
-    let workers = settings.workers;
+    let workers = settings.server.workers;
     let http =
         HttpServer::new(move || {
             App::new()

@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 pub(super) fn tls_config(settings: &Settings) -> Result<rustls::ServerConfig, ServeError> {
     use std::io::BufReader;
-    let (Some(cert), Some(key)) = (&settings.tls_cert, &settings.tls_key) else {
-        return Err(ServeError::Tls("set both tls_cert and tls_key".into()));
+    let (Some(cert), Some(key)) = (&settings.server.tls_cert, &settings.server.tls_key) else {
+        return Err(ServeError::Tls(
+            "set both server.tls_cert and server.tls_key".into(),
+        ));
     };
     let open = |p: &std::path::Path| {
         std::fs::File::open(p)

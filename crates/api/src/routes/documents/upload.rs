@@ -81,7 +81,7 @@ async fn read_upload(
 
 fn limits(state: &AppState) -> ingest::Limits {
     ingest::Limits {
-        max_bytes: state.settings.max_upload_bytes,
+        max_bytes: state.settings.server.max_upload_bytes,
         ..Default::default()
     }
 }
@@ -105,7 +105,7 @@ pub async fn upload(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let up = read_upload(&req, payload, state.settings.max_upload_bytes).await?;
+    let up = read_upload(&req, payload, state.settings.server.max_upload_bytes).await?;
     let (d, v) = service::documents::upload(&state.store, &who, limits(&state), up, ctx.0).await?;
     state.metrics.uploads.fetch_add(1, Ordering::Relaxed);
     let id = d.id;
@@ -136,7 +136,7 @@ pub async fn add_version(
     let id = path.into_inner();
     // A missing document is answered before the body is read.
     service::documents::require_document(&state.store, &who, id).await?;
-    let up = read_upload(&req, payload, state.settings.max_upload_bytes).await?;
+    let up = read_upload(&req, payload, state.settings.server.max_upload_bytes).await?;
     let (d, v) =
         service::documents::add_version(&state.store, &who, limits(&state), id, up, ctx.0).await?;
     state.metrics.uploads.fetch_add(1, Ordering::Relaxed);
