@@ -8,8 +8,8 @@ use std::process::{Command, Output, Stdio};
 fn run(data: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(dualcheck_bin())
         .args(args)
-        .env("DUALCHECK_DATA_DIR", data)
-        .env_remove("DUALCHECK_DATABASE_URL")
+        .env("DUALCHECK_STORAGE__DATA_DIR", data)
+        .env_remove("DUALCHECK_DATABASE__URL")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -103,11 +103,16 @@ pub async fn verify(
     key: &VerifyingKey,
 ) -> Result<ChainReport, ServiceError> {
     require(who, Action::ReadAudit)?;
-    verify_tenant(store, &who.tenant, key, &[]).await
+    let report = verify_tenant(store, &who.tenant, key, &[]).await?;
+    if !report.ok {
+        // An alert for the operators: the API caller sees the report, the log gets a line.
+        tracing::error!(tenant = %who.tenant, problem = ?report.first_problem, "audit trail verification failed");
+    }
+    Ok(report)
 }
 
 /// [`verify`] for the operator at the command line, with checkpoints held outside the
-/// database (an earlier export) checked too.
+/// database (an earlier export) checked too. The command prints the outcome (no log line).
 pub async fn verify_as_operator(
     store: &Store,
     tenant: &Slug,
@@ -124,11 +129,7 @@ async fn verify_tenant(
     key: &VerifyingKey,
     held: &[Checkpoint],
 ) -> Result<ChainReport, ServiceError> {
-    let report = store.audit_verify(tenant, key, held).await?;
-    if !report.ok {
-        tracing::error!(tenant = %tenant, problem = ?report.first_problem, "audit trail verification failed");
-    }
-    Ok(report)
+    Ok(store.audit_verify(tenant, key, held).await?)
 }
 
 /// The caller's tenant's complete trail in `format` (`jsonl`, `csv`, `html`), recorded
