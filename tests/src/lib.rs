@@ -9,24 +9,13 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// Path of the `dualcheck` binary: the one `cargo test --workspace` (the README's test
-/// command) built beside the test executables; otherwise, or with `DUALCHECK_TEST_REBUILD`
-/// set (after editing `crates/api` and running only this crate's tests), built once per
-/// test process with the same cargo and target directory.
+/// Path of the `dualcheck` binary, built once per test process with the same cargo and
+/// target directory (`cargo build -p dualcheck-api --bin dualcheck`: a no-op when it is up to
+/// date). `cargo test --workspace` does not rebuild a binary of another package, so a binary
+/// found beside the test executables may be older than the code under test: never used.
 pub fn dualcheck_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        // `cargo test --workspace` builds the binary beside the test executables (with the
-        // workspace's feature set); building it again with `-p` alone would compile the
-        // heavy dependencies a second time with other features.
-        if let Some(bin) = std::env::current_exe()
-            .ok()
-            .and_then(|exe| exe.parent()?.parent().map(|d| d.join("dualcheck")))
-            .filter(|b| b.is_file())
-            && std::env::var_os("DUALCHECK_TEST_REBUILD").is_none()
-        {
-            return bin;
-        }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let out = Command::new(cargo)
             .args([
