@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Output, Stdio};
 
 /// `dualcheck ARGS` in `dir` with `env`, and none of the caller's settings variables.
-fn run(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+fn command(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut c = Command::new(dualcheck_bin());
     c.args(args).current_dir(dir);
     for (k, _) in std::env::vars() {
@@ -20,7 +20,11 @@ fn run(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     for (k, v) in env {
         c.env(k, v);
     }
-    c.output().unwrap()
+    c
+}
+
+fn run(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    command(dir, args, env).output().unwrap()
 }
 
 fn text(b: &[u8]) -> String {
@@ -163,16 +167,15 @@ fn offline_commands_use_the_packs_serve_uses() {
 
 /// Start `serve` in `dir`, wait until it listens, stop it, and give its stderr.
 fn serve_stderr(dir: &std::path::Path, env: &[(&str, &str)]) -> String {
-    let mut c = Command::new(dualcheck_bin());
-    c.arg("serve").current_dir(dir);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("DUALCHECK_") && !k.starts_with("DUALCHECK_REQUIRE_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("DUALCHECK_SERVER__BIND", "127.0.0.1:0")
-        .env("DUALCHECK_SERVER__WORKERS", "1")
-        .env("DUALCHECK_MODELS__AUTO_FETCH", "false");
+    let mut c = command(
+        dir,
+        &["serve"],
+        &[
+            ("DUALCHECK_SERVER__BIND", "127.0.0.1:0"),
+            ("DUALCHECK_SERVER__WORKERS", "1"),
+            ("DUALCHECK_MODELS__AUTO_FETCH", "false"),
+        ],
+    );
     for (k, v) in env {
         c.env(k, v);
     }

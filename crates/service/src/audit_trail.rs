@@ -15,13 +15,18 @@ use store::{AuditFilter, By, Principal, Slug, Store};
 /// Most events on one page.
 pub const MAX_PAGE: u64 = 1000;
 
-/// A query of the trail, as a caller gives it (times as RFC 3339 text).
-#[derive(Debug, Clone, Default)]
+/// A query of the trail, as a caller gives it (times as RFC 3339 text); the API reads it
+/// from the query string as it is.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 pub struct Query {
+    /// e.g. `document`, `user`, `session`, `document_version`.
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
     /// Username of the actor.
     pub actor: Option<String>,
+    /// e.g. `document.upload`, `auth.login_failed`, `signature.sign`.
     pub action: Option<String>,
     /// RFC 3339, inclusive.
     pub from: Option<String>,
@@ -29,7 +34,7 @@ pub struct Query {
     pub to: Option<String>,
     /// Events after this sequence number (the previous page's `next_after_seq`).
     pub after_seq: Option<i64>,
-    /// 1 to [`MAX_PAGE`], default 100.
+    /// 1 to 1000 ([`MAX_PAGE`]), default 100.
     pub limit: Option<u64>,
 }
 

@@ -12,26 +12,6 @@ use serde::{Deserialize, Serialize};
 use service::audit_trail;
 use utoipa::{IntoParams, ToSchema};
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct AuditQuery {
-    /// e.g. `document`, `user`, `session`, `document_version`.
-    pub entity_type: Option<String>,
-    pub entity_id: Option<String>,
-    /// Username of the actor.
-    pub actor: Option<String>,
-    /// e.g. `document.upload`, `auth.login_failed`, `signature.sign`.
-    pub action: Option<String>,
-    /// RFC 3339, inclusive.
-    pub from: Option<String>,
-    /// RFC 3339, exclusive.
-    pub to: Option<String>,
-    /// Events after this sequence number (the previous page's `next_after_seq`).
-    pub after_seq: Option<i64>,
-    /// 1 to 1000, default 100.
-    pub limit: Option<u64>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VerifyResponse {
     pub tenant: String,
@@ -43,26 +23,15 @@ pub struct VerifyResponse {
 }
 
 /// Events of the caller's tenant, filtered, in sequence order.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])), params(audit_trail::Query),
     responses((status = 200, body = audit_trail::Page), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)))]
 #[get("/audit")]
 pub async fn query(
     state: web::Data<AppState>,
     who: Guard<CanReadAudit>,
-    q: web::Query<AuditQuery>,
+    q: web::Query<audit_trail::Query>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = q.into_inner();
-    let query = audit_trail::Query {
-        entity_type: q.entity_type,
-        entity_id: q.entity_id,
-        actor: q.actor,
-        action: q.action,
-        from: q.from,
-        to: q.to,
-        after_seq: q.after_seq,
-        limit: q.limit,
-    };
-    let page = audit_trail::query(&state.store, &who, query).await?;
+    let page = audit_trail::query(&state.store, &who, q.into_inner()).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 

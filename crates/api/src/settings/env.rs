@@ -112,19 +112,17 @@ pub(super) fn apply(
                     reason,
                 });
             }
-            None => unreachable_setting(field)?,
+            // Listed by `fields` but unknown to `set_env`: both come from one declaration,
+            // so this is a bug, reported rather than ignored.
+            None => {
+                return Err(SettingsError::Invalid(format!(
+                    "internal: setting {}.{} is listed but cannot be set",
+                    field.section, field.key
+                )));
+            }
         }
     }
     Ok(notices)
-}
-
-/// A field listed by [`Settings::fields`] that [`Settings::set_env`] does not know: the two
-/// come from one declaration, so this is a bug, reported rather than ignored.
-fn unreachable_setting(field: &Field) -> Result<(), SettingsError> {
-    Err(SettingsError::Invalid(format!(
-        "internal: setting {}.{} is listed but cannot be set",
-        field.section, field.key
-    )))
 }
 
 fn both(old: &str, new: &str) -> SettingsError {
