@@ -19,7 +19,7 @@ pub const MAX_PAGE: u64 = 1000;
 /// from the query string as it is.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct Query {
     /// e.g. `document`, `user`, `session`, `document_version`.
     pub entity_type: Option<String>,
