@@ -25,7 +25,10 @@ pub struct ControlMigrator;
 #[async_trait::async_trait]
 impl MigratorTrait for ControlMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(control::m0001_control::Migration)]
+        vec![
+            Box::new(control::m0001_control::Migration),
+            Box::new(control::m0002_usernames::Migration),
+        ]
     }
 }
 

@@ -241,6 +241,65 @@ async fn signatures(s: &TestServer) {
     new_version(s, &writer, &id).await;
     let wpw = "wendy has a long passphrase";
 
+    // Every version stays retrievable as uploaded (§11.10(b)): original and structure.
+    let v1 = text_pdf(&["1 Introduction", "Patients received 10 mg daily."]);
+    let res = s
+        .get(
+            &auditor,
+            &format!("/api/v1/documents/{id}/versions/1/original"),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().to_vec(), v1);
+    let res = s
+        .get(&auditor, &format!("/api/v1/documents/{id}/original"))
+        .await;
+    assert_ne!(res.bytes().await.unwrap().to_vec(), v1);
+    let old = body(
+        s.get(&auditor, &format!("/api/v1/documents/{id}/versions/1"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(old["version"]["version"], 1, "{old}");
+    let text = old["structure"].to_string();
+    assert!(text.contains("10 mg") && !text.contains("20 mg"), "{text}");
+    let cur = body(
+        s.get(&auditor, &format!("/api/v1/documents/{id}/versions/2"))
+            .await,
+        200,
+    )
+    .await;
+    assert!(cur["structure"].to_string().contains("20 mg"));
+    body(
+        s.get(
+            &auditor,
+            &format!("/api/v1/documents/{id}/versions/3/original"),
+        )
+        .await,
+        404,
+    )
+    .await;
+    body(
+        s.get(&auditor, &format!("/api/v1/documents/{id}/versions/3"))
+            .await,
+        404,
+    )
+    .await;
+    let downloads = body(
+        s.get(
+            &auditor,
+            &format!("/api/v1/audit?action=document.download&entity_id={id}"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        downloads["items"][0]["new_value"]["version"], 1,
+        "{downloads}"
+    );
+
     let v = body(sign(s, &writer, &id, 1, wpw, "authored").await, 201).await;
     assert_eq!(v["valid"], true);
     assert_eq!(v["signer_printed_name"], "wendy");
@@ -254,7 +313,22 @@ async fn signatures(s: &TestServer) {
     );
     let sig_id = v["id"].as_str().unwrap().to_owned();
     let v = body(
-        sign(s, &qa, &id, 1, "quinn has a long passphrase", "approved").await,
+        sign(s, &qa, &id, 1, "quinn has a long passphrase", "reviewed").await,
+        201,
+    )
+    .await;
+    assert_eq!(v["valid"], true);
+    let manager = s.token("acme", "mona", &[Role::Manager]).await;
+    let v = body(
+        sign(
+            s,
+            &manager,
+            &id,
+            1,
+            "mona has a long passphrase",
+            "approved",
+        )
+        .await,
         201,
     )
     .await;
@@ -288,7 +362,7 @@ async fn signatures(s: &TestServer) {
     )
     .await;
     let list = v.as_array().unwrap();
-    assert_eq!(list.len(), 2);
+    assert_eq!(list.len(), 3);
     assert!(list.iter().all(|x| x["valid"] == true));
 
     // Moved to another record (version 2) behind the application's back: not valid there.
@@ -315,6 +389,21 @@ async fn signatures(s: &TestServer) {
     .await;
     assert_eq!(v[0]["id"], "replayed");
     assert_eq!(v[0]["valid"], false);
+    assert!(
+        v[0]["invalid_because"]
+            .as_str()
+            .unwrap()
+            .contains("signature id"),
+        "{v}"
+    );
+    // Verification names the replayed row (and still checks the chain itself).
+    let report = body(s.get(&auditor, "/api/v1/audit/verify").await, 200).await;
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(report["first_problem"], Value::Null, "{report}");
+    assert_eq!(
+        report["unattested_signatures"][0]["signature_id"],
+        "replayed"
+    );
 
     // The signature is an audit event holding the record hash.
     let v = body(
@@ -323,7 +412,7 @@ async fn signatures(s: &TestServer) {
     )
     .await;
     let items = v["items"].as_array().unwrap();
-    assert_eq!(items.len(), 2);
+    assert_eq!(items.len(), 3);
     assert_eq!(items[0]["entity_id"], format!("{id}/v1"));
     assert_eq!(items[0]["new_value"]["signature_id"], sig_id.as_str());
 
@@ -351,8 +440,15 @@ async fn signatures(s: &TestServer) {
     )
     .await;
     assert_eq!(v["items"][0]["new_value"]["alert"], true);
+    // The chain holds; only the replayed row (signatures are append-only) is unattested.
     let v = body(s.get(&auditor, "/api/v1/audit/verify").await, 200).await;
-    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["first_problem"], Value::Null, "{v}");
+    assert_eq!(v["signatures_checked"], 4, "{v}");
+    assert_eq!(
+        v["unattested_signatures"].as_array().unwrap().len(),
+        1,
+        "{v}"
+    );
 
     // A deactivated signer's signatures stay valid and attributable.
     let admin = s.token("acme", "adam", &[Role::Admin]).await;
@@ -388,6 +484,337 @@ async fn signatures(s: &TestServer) {
             .as_str()
             .unwrap()
             .starts_with("wendy (wendy), authored, ")
+    );
+}
+
+/// Separation of duties: the author is the uploader; reviewed and approved by others; order
+/// authored → reviewed → approved/rejected; one signature per person and meaning; approved
+/// and rejected exclusive; each refusal a clear problem and a `signature.refused` event. A
+/// forged row with a correctly recomputed record hash is not valid and satisfies nothing.
+async fn separation_of_duties(s: &TestServer) {
+    let pw = |u: &str| format!("{u} has a long passphrase");
+    let wendy = s.token("acme", "wendy", &[Role::Writer]).await;
+    let walt = s.token("acme", "walt", &[Role::Writer]).await;
+    // The README's example user: writer and qa in one person.
+    let dual = s.token("acme", "dana", &[Role::Writer, Role::Qa]).await;
+    let quinn = s.token("acme", "quinn", &[Role::Qa]).await;
+    let mona = s.token("acme", "mona", &[Role::Manager]).await;
+    let auditor = s.token("acme", "audrey", &[Role::Auditor]).await;
+    let expect = |res, status: u16, kind: &'static str| async move {
+        let p = body(res, status).await;
+        assert_eq!(p["type"], format!("urn:dualcheck:problem:{kind}"), "{p}");
+        p
+    };
+
+    let id = upload(s, &wendy).await;
+    // Only the uploader signs authored; nothing before it.
+    expect(
+        sign(s, &walt, &id, 1, &pw("walt"), "authored").await,
+        403,
+        "separation_of_duties",
+    )
+    .await;
+    let p = expect(
+        sign(s, &quinn, &id, 1, &pw("quinn"), "reviewed").await,
+        409,
+        "signature_conflict",
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("authored"), "{p}");
+    body(sign(s, &wendy, &id, 1, &pw("wendy"), "authored").await, 201).await;
+    expect(
+        sign(s, &wendy, &id, 1, &pw("wendy"), "authored").await,
+        409,
+        "signature_conflict",
+    )
+    .await;
+    // Approved needs reviewed first.
+    expect(
+        sign(s, &mona, &id, 1, &pw("mona"), "approved").await,
+        409,
+        "signature_conflict",
+    )
+    .await;
+    body(sign(s, &quinn, &id, 1, &pw("quinn"), "reviewed").await, 201).await;
+    expect(
+        sign(s, &quinn, &id, 1, &pw("quinn"), "reviewed").await,
+        409,
+        "signature_conflict",
+    )
+    .await;
+    // The reviewer does not also approve.
+    expect(
+        sign(s, &quinn, &id, 1, &pw("quinn"), "approved").await,
+        403,
+        "separation_of_duties",
+    )
+    .await;
+    body(sign(s, &mona, &id, 1, &pw("mona"), "approved").await, 201).await;
+    // Approved and rejected exclude each other; responsible follows approved.
+    expect(
+        sign(s, &dual, &id, 1, &pw("dana"), "rejected").await,
+        409,
+        "signature_conflict",
+    )
+    .await;
+    body(
+        sign(s, &mona, &id, 1, &pw("mona"), "responsible").await,
+        201,
+    )
+    .await;
+
+    // One person holding writer and qa cannot author and review the same version.
+    let own = upload(s, &dual).await;
+    body(sign(s, &dual, &own, 1, &pw("dana"), "authored").await, 201).await;
+    expect(
+        sign(s, &dual, &own, 1, &pw("dana"), "reviewed").await,
+        403,
+        "separation_of_duties",
+    )
+    .await;
+    body(
+        sign(s, &quinn, &own, 1, &pw("quinn"), "reviewed").await,
+        201,
+    )
+    .await;
+    expect(
+        sign(s, &dual, &own, 1, &pw("dana"), "approved").await,
+        403,
+        "separation_of_duties",
+    )
+    .await;
+    body(sign(s, &mona, &own, 1, &pw("mona"), "rejected").await, 201).await;
+    expect(
+        sign(s, &mona, &own, 1, &pw("mona"), "approved").await,
+        409,
+        "signature_conflict",
+    )
+    .await;
+
+    // Every refusal is in the trail with its cause (seven on the first version, three on the second).
+    let v = body(
+        s.get(&auditor, "/api/v1/audit?action=signature.refused")
+            .await,
+        200,
+    )
+    .await;
+    let refused = v["items"].as_array().unwrap();
+    assert_eq!(refused.len(), 10, "{v}");
+    assert!(
+        refused
+            .iter()
+            .any(|e| e["new_value"]["cause"] == "signer is a reviewer")
+    );
+    assert!(
+        refused
+            .iter()
+            .any(|e| e["new_value"]["cause"] == "not the author")
+    );
+
+    // A forged `reviewed` row, inserted as superuser with the recomputed record hash and a
+    // real event's sequence number: listed as not valid, reported by verification, and it
+    // does not open the way to approval.
+    let third = upload(s, &wendy).await;
+    let authored = body(
+        sign(s, &wendy, &third, 1, &pw("wendy"), "authored").await,
+        201,
+    )
+    .await;
+    let quinn_id = body(s.get(&quinn, "/api/v1/me").await, 200).await["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let slug = Slug::parse("acme").unwrap();
+    s.store
+        .tenant_execute(
+            &slug,
+            &format!(
+                "INSERT INTO signatures (id, record_type, record_id, record_sha256, signer_user_id, signer_username, signer_printed_name, meaning, signed_at, audit_seq) \
+                 VALUES ('forged', 'document_version', '{third}/v1', '{sha}', '{quinn_id}', 'quinn', 'quinn', 'reviewed', '2099-01-01T00:00:00.000000+00:00', {seq})",
+                sha = authored["record_sha256"].as_str().unwrap(),
+                seq = authored["audit_seq"],
+            ),
+        )
+        .await
+        .unwrap();
+    let list = body(
+        s.get(
+            &auditor,
+            &format!("/api/v1/documents/{third}/versions/1/signatures"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let forged = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == "forged")
+        .unwrap()
+        .clone();
+    assert_eq!(forged["valid"], false, "{forged}");
+    assert_eq!(forged["record_sha256"], authored["record_sha256"]);
+    expect(
+        sign(s, &mona, &third, 1, &pw("mona"), "approved").await,
+        409,
+        "signature_conflict",
+    )
+    .await;
+    let report = body(s.get(&auditor, "/api/v1/audit/verify").await, 200).await;
+    assert_eq!(report["ok"], false, "{report}");
+    let orphans = report["unattested_signatures"].as_array().unwrap();
+    assert_eq!(orphans.len(), 1, "{report}");
+    assert_eq!(orphans[0]["signature_id"], "forged");
+}
+
+/// Nobody changes their own roles; granting qa, manager or auditor needs a reason, which
+/// the `user.update` event records with the old and new value.
+async fn role_changes(s: &TestServer) {
+    let adam = s.token("acme", "adam", &[Role::Admin]).await;
+    let me = body(s.get(&adam, "/api/v1/me").await, 200).await;
+    let patch = |id: String, b: Value| {
+        s.client
+            .patch(s.url(&format!("/api/v1/users/{id}")))
+            .bearer_auth(&adam)
+            .json(&b)
+            .send()
+    };
+    let own = me["user"]["id"].as_str().unwrap().to_owned();
+    let p = body(
+        patch(
+            own.clone(),
+            json!({"roles": ["admin", "qa"], "reason": "me"}),
+        )
+        .await
+        .unwrap(),
+        403,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("own roles"), "{p}");
+    // The display name of oneself may change.
+    body(
+        patch(own, json!({"display_name": "Adam A."}))
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+
+    s.user("acme", "wes", &[Role::Writer]).await;
+    // Usernames are unique whatever their case.
+    let res = s
+        .client
+        .post(s.url("/api/v1/users"))
+        .bearer_auth(&adam)
+        .json(
+            &json!({"username": "Wes", "password": "another long passphrase", "roles": ["writer"]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let p = body(res, 409).await;
+    assert_eq!(p["type"], "urn:dualcheck:problem:user_exists", "{p}");
+    let users = body(s.get(&adam, "/api/v1/users").await, 200).await;
+    let wes = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "wes")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let p = body(
+        patch(wes.clone(), json!({"roles": ["writer", "qa"]}))
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("reason"), "{p}");
+    body(
+        patch(
+            wes.clone(),
+            json!({"roles": ["writer", "qa"], "reason": "  "}),
+        )
+        .await
+        .unwrap(),
+        400,
+    )
+    .await;
+    // Granting writer, or taking qa away, needs none.
+    let v = body(
+        patch(
+            wes.clone(),
+            json!({"roles": ["writer", "qa"], "reason": "QA training completed (record TR-12)"}),
+        )
+        .await
+        .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(v["roles"], json!(["writer", "qa"]));
+    body(
+        patch(wes.clone(), json!({"roles": ["writer"]}))
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+
+    let auditor = s.token("acme", "audrey", &[Role::Auditor]).await;
+    let v = body(
+        s.get(
+            &auditor,
+            &format!("/api/v1/audit?action=user.update&entity_id={wes}"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{v}");
+    assert_eq!(items[0]["reason"], "QA training completed (record TR-12)");
+    assert_eq!(items[0]["old_value"]["roles"], json!(["writer"]));
+    assert_eq!(items[0]["new_value"]["roles"], json!(["writer", "qa"]));
+}
+
+/// Fifty wrong passwords at once against one account: the account is locked, at most five
+/// of them reached the password check, and the right password is then refused.
+async fn parallel_guesses(s: &TestServer) {
+    let pw = s.user("acme", "lena", &[Role::Writer]).await;
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let (client, url) = (s.client.clone(), s.url("/api/v1/auth/login"));
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"tenant": "acme", "username": "lena", "password": format!("guess number {i} of many")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut codes = Vec::new();
+    for t in tasks {
+        codes.push(t.await.unwrap());
+    }
+    let checked = codes.iter().filter(|c| **c == 401).count();
+    let locked = codes.iter().filter(|c| **c == 429).count();
+    assert!(
+        checked <= 5,
+        "{checked} guesses reached the password check: {codes:?}"
+    );
+    assert_eq!(checked + locked, 50, "{codes:?}");
+    assert_eq!(s.login_raw("acme", "lena", &pw).await.status(), 429);
+    assert!(
+        service::lockout::failures(&s.store, "acme", "lena")
+            .await
+            .unwrap()
+            <= 5
     );
 }
 
@@ -450,3 +877,6 @@ macro_rules! on_both {
 on_both!(audit_trail, trail_and_exports);
 on_both!(electronic_signatures, signatures);
 on_both!(logins_at_once, concurrent_logins);
+on_both!(signature_separation_of_duties, separation_of_duties);
+on_both!(own_roles_and_grant_reasons, role_changes);
+on_both!(lockout_under_parallel_guesses, parallel_guesses);

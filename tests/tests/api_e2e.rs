@@ -327,7 +327,7 @@ async fn roles_allowed_and_forbidden(s: &TestServer) {
         .client
         .patch(s.url(&format!("/api/v1/users/{uid}")))
         .bearer_auth(&admin)
-        .json(&json!({"roles": ["qa", "auditor"]}))
+        .json(&json!({"roles": ["qa", "auditor"], "reason": "moved to QA (change request CR-7)"}))
         .send()
         .await
         .unwrap();

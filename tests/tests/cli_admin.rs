@@ -6,8 +6,18 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 fn run(data: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+    run_env(data, args, stdin, &[])
+}
+
+fn run_env(
+    data: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> Output {
     let mut child = Command::new(dualcheck_bin())
         .args(args)
+        .envs(env.iter().copied())
         .env("DUALCHECK_STORAGE__DATA_DIR", data)
         .env_remove("DUALCHECK_DATABASE__URL")
         .stdin(Stdio::piped())
@@ -284,4 +294,98 @@ fn audit_verify_and_export_from_the_command_line() {
 
     let out = run(&data, &["audit", "verify", "--tenant", "nope"], None);
     assert!(!out.status.success());
+}
+
+/// `audit verify` never creates a signing key (a verifier that mints one would pass any
+/// chain without checkpoints); `--public-key` pins the expected key, and a checkpoint
+/// signed by another key is refused.
+#[test]
+fn audit_verify_never_creates_a_key_and_pins_the_public_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // A checkpoint at every event, so that the key matters.
+    let every = [("DUALCHECK_AUDIT__CHECKPOINT_EVENTS", "1")];
+    let out = run_env(
+        &data,
+        &["tenant", "create", "acme", "--name", "Acme"],
+        None,
+        &every,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let key = data.join("audit-signing.key");
+    let public = dir.path().join("expected.pub");
+    std::fs::rename(data.join("audit-signing.key.pub"), &public).unwrap();
+    std::fs::rename(&key, dir.path().join("elsewhere.key")).unwrap();
+
+    let out = run(&data, &["audit", "verify", "--tenant", "acme"], None);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no such file"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!key.exists(), "verify created a signing key");
+
+    let pinned = [
+        "audit",
+        "verify",
+        "--tenant",
+        "acme",
+        "--public-key",
+        public.to_str().unwrap(),
+    ];
+    let out = run(&data, &pinned, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("1 checkpoints verified"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(!key.exists());
+
+    // Another key: the checkpoint does not verify.
+    let other = dir.path().join("other.pub");
+    std::fs::write(
+        &other,
+        format!("{}\n", audit::SigningKey::generate().public_hex()),
+    )
+    .unwrap();
+    let out = run(
+        &data,
+        &[
+            "audit",
+            "verify",
+            "--tenant",
+            "acme",
+            "--public-key",
+            other.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("BadCheckpointSignature"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Not a key at all.
+    std::fs::write(&other, "not hex").unwrap();
+    let out = run(
+        &data,
+        &[
+            "audit",
+            "verify",
+            "--tenant",
+            "acme",
+            "--public-key",
+            other.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("64 hex digits"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -66,7 +66,12 @@ impl ApiError {
                 ServiceError::Document(e) => ingest_parts(e),
                 ServiceError::Invalid(_) => (S::BAD_REQUEST, "bad_request"),
                 ServiceError::NotFound(_) => (S::NOT_FOUND, "not_found"),
-                ServiceError::Forbidden => (S::FORBIDDEN, "forbidden"),
+                ServiceError::Forbidden | ServiceError::Refused(_) => (S::FORBIDDEN, "forbidden"),
+                ServiceError::SignaturePolicy(r) if r.is_conflict() => {
+                    (S::CONFLICT, "signature_conflict")
+                }
+                ServiceError::SignaturePolicy(_) => (S::FORBIDDEN, "separation_of_duties"),
+                ServiceError::Busy(_) => (S::SERVICE_UNAVAILABLE, "busy"),
                 ServiceError::ModelNotInstalled(_) | ServiceError::ModelUnusable { .. } => {
                     (S::SERVICE_UNAVAILABLE, "model_unavailable")
                 }

@@ -1,6 +1,7 @@
 //! Verification of a stored chain: recompute every hash and link, check the signed
 //! checkpoints, and name the first bad sequence number and what happened there.
 
+use crate::attest::{SignatureClaim, UnattestedSignature, attest_signature};
 use crate::canonical::{finish, prefix_state};
 use crate::checkpoint::Checkpoint;
 use crate::event::Event;
@@ -31,6 +32,8 @@ pub enum TamperKind {
     Truncated,
     /// A checkpoint's signature does not verify with the installation key.
     BadCheckpointSignature,
+    /// A checkpoint of another tenant is stored in this tenant's trail (copied in).
+    ForeignCheckpoint,
 }
 
 /// The first problem found.
@@ -50,6 +53,95 @@ pub struct ChainReport {
     pub head_hash: String,
     pub checkpoints_verified: u64,
     pub first_problem: Option<Tamper>,
+    /// Stored signatures checked against their `signature.sign` events.
+    pub signatures_checked: u64,
+    /// Signatures the chain does not attest (forged or altered rows): each makes `ok` false.
+    pub unattested_signatures: Vec<UnattestedSignature>,
+    /// Sequence numbers whose event time is earlier than the previous event's: a clock
+    /// stepped back or a backdated event. Reported for review; the chain itself may hold.
+    pub time_reversals: Vec<i64>,
+}
+
+impl ChainReport {
+    /// Record a problem found outside the chain walk (the stored head, a stored
+    /// checkpoint): the report is not ok, and the lowest sequence number stays first.
+    pub fn flag(&mut self, t: Tamper) {
+        self.ok = false;
+        if self.first_problem.as_ref().is_none_or(|p| t.seq < p.seq) {
+            self.first_problem = Some(t);
+        }
+    }
+
+    /// Compare the chain's last event with the stored head (sequence number and hash that
+    /// every append updates): a tail cut below the head, or a head that no event matches.
+    pub fn check_head(&mut self, events: &[Event], head_seq: i64, head_hash: &str) {
+        let last = events.last().map_or(0, |e| e.seq);
+        if last < head_seq {
+            self.flag(Tamper {
+                seq: last + 1,
+                kind: TamperKind::Truncated,
+                detail: format!(
+                    "the chain ends at {last} but its head records {head_seq} events: the tail was cut"
+                ),
+            });
+        } else if last == head_seq
+            && head_seq > 0
+            && events.last().is_some_and(|e| e.hash != head_hash)
+        {
+            self.flag(Tamper {
+                seq: last,
+                kind: TamperKind::Modified,
+                detail: format!(
+                    "the last event {last} hashes to {} but the head records {head_hash}",
+                    events.last().map_or("", |e| e.hash.as_str())
+                ),
+            });
+        } else if last > head_seq {
+            self.flag(Tamper {
+                seq: head_seq + 1,
+                kind: TamperKind::Inserted,
+                detail: format!(
+                    "the chain goes on to {last} but its head records {head_seq} events: events were appended behind the application's back"
+                ),
+            });
+        }
+    }
+
+    /// Checkpoints stored in this tenant's trail that name another tenant.
+    pub fn check_foreign_checkpoints(&mut self, tenant: &str, stored: &[Checkpoint]) {
+        for cp in stored.iter().filter(|c| c.tenant != tenant) {
+            self.flag(Tamper {
+                seq: cp.seq,
+                kind: TamperKind::ForeignCheckpoint,
+                detail: format!(
+                    "a checkpoint of tenant {:?} (sequence {}, made {}) is stored in the trail of {tenant:?}",
+                    cp.tenant, cp.seq, cp.time
+                ),
+            });
+        }
+    }
+
+    /// Check each stored signature against the event at its `audit_seq` (`events` holds
+    /// the tenant's events by sequence number); any that is not attested makes the report
+    /// not ok.
+    pub fn attest_signatures<'a>(
+        &mut self,
+        claims: impl IntoIterator<Item = SignatureClaim<'a>>,
+        event_at: impl Fn(i64) -> Option<&'a Event>,
+    ) {
+        for c in claims {
+            self.signatures_checked += 1;
+            if let Err(problem) = attest_signature(&c, event_at(c.audit_seq)) {
+                self.ok = false;
+                self.unattested_signatures.push(UnattestedSignature {
+                    signature_id: c.id.to_owned(),
+                    record_id: c.record_id.to_owned(),
+                    audit_seq: c.audit_seq,
+                    problem,
+                });
+            }
+        }
+    }
 }
 
 struct Row<'a> {
@@ -94,6 +186,9 @@ pub fn verify_chain(
             .map_or_else(|| GENESIS_HASH.to_string(), |e| e.hash.clone()),
         checkpoints_verified: 0,
         first_problem: None,
+        signatures_checked: 0,
+        unattested_signatures: Vec::new(),
+        time_reversals: time_reversals(events),
     };
     let mut problem: Option<Tamper> = chain_problem(events);
 
@@ -151,6 +246,18 @@ pub fn verify_chain(
         report.first_problem = Some(p);
     }
     report
+}
+
+/// Events whose time is earlier than their predecessor's.
+fn time_reversals(events: &[Event]) -> Vec<i64> {
+    let parse = |e: &Event| chrono::DateTime::parse_from_rfc3339(&e.time).ok();
+    events
+        .windows(2)
+        .filter_map(|w| match (parse(&w[0]), parse(&w[1])) {
+            (Some(a), Some(b)) if b < a => Some(w[1].seq),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Walk the chain; classify the first anomaly.
@@ -339,6 +446,58 @@ mod tests {
         x.prev_hash = prev.into();
         x.hash = x.compute_hash();
         x
+    }
+
+    #[test]
+    fn a_tail_cut_below_the_head_is_caught_without_a_checkpoint() {
+        let c = chain(10);
+        let mut r = verify_chain("acme", &c[..8], &[], &key().verifying_key());
+        assert!(r.ok, "the walk alone cannot see a cut tail");
+        r.check_head(&c[..8], 10, &c[9].hash);
+        assert!(!r.ok);
+        let p = r.first_problem.unwrap();
+        assert_eq!((p.seq, p.kind), (9, TamperKind::Truncated));
+        // A head that matches, and one no event matches.
+        let mut r = verify_chain("acme", &c, &[], &key().verifying_key());
+        r.check_head(&c, 10, &c[9].hash);
+        assert!(r.ok, "{r:?}");
+        r.check_head(&c, 10, &c[8].hash);
+        assert_eq!(r.first_problem.unwrap().kind, TamperKind::Modified);
+        let mut r = verify_chain("acme", &c, &[], &key().verifying_key());
+        r.check_head(&c, 9, &c[8].hash);
+        assert_eq!(r.first_problem.unwrap().kind, TamperKind::Inserted);
+    }
+
+    #[test]
+    fn a_stored_checkpoint_of_another_tenant_is_reported() {
+        let c = chain(5);
+        let other = Checkpoint::sign(&key(), "beta", 5, &c[4].hash, "2026-11-23T09:00:00+00:00");
+        let mut r = verify_chain(
+            "acme",
+            &c,
+            std::slice::from_ref(&other),
+            &key().verifying_key(),
+        );
+        assert!(r.ok, "held checkpoints of other tenants are ignored");
+        r.check_foreign_checkpoints("acme", &[other]);
+        assert_eq!(r.first_problem.unwrap().kind, TamperKind::ForeignCheckpoint);
+    }
+
+    #[test]
+    fn event_times_that_go_backwards_are_listed() {
+        let mut c = chain(4);
+        c[2].time = "2026-11-23T07:00:00.000000+00:00".into();
+        let r = verify_chain("acme", &c, &[], &key().verifying_key());
+        assert_eq!(r.time_reversals, vec![3]);
+        assert!(
+            !r.ok,
+            "the time was changed after writing: the hash says so"
+        );
+        assert!(
+            verify_chain("acme", &chain(4), &[], &key().verifying_key())
+                .time_reversals
+                .is_empty()
+        );
     }
 
     #[test]

@@ -44,9 +44,10 @@ const CSV_HEADER: [&str; 17] = [
 ];
 
 fn csv_field(s: &str) -> String {
-    // Quote always; double inner quotes. A leading =, +, - or @ is prefixed with a quote so
-    // a spreadsheet does not run it as a formula.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    // Quote always; double inner quotes. A leading =, +, -, @, tab or carriage return is
+    // prefixed with a quote so a spreadsheet does not run it as a formula (OWASP CSV
+    // injection).
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_string()
@@ -239,5 +240,19 @@ pub fn render(
             };
             html(tenant, &summary, events, checkpoints)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_cannot_start_a_formula() {
+        for lead in ["=", "+", "-", "@", "\t", "\r"] {
+            let f = csv_field(&format!("{lead}HYPERLINK(\"x\")"));
+            assert!(f.starts_with("\"'"), "{f:?}");
+        }
+        assert_eq!(csv_field("plain \"quoted\""), "\"plain \"\"quoted\"\"\"");
     }
 }

@@ -12,8 +12,13 @@
 //!   (tenant, sequence, head hash, time) signed with the installation's Ed25519 key
 //!   ([`SigningKey`]) and held elsewhere catches that, and [`verify_chain`] checks them.
 //!
+//! - [`attest_signature`]: a stored electronic signature is valid only with the
+//!   `signature.sign` event recorded with it; [`ChainReport::attest_signatures`] adds
+//!   every unattested signature to the verification report.
+//!
 //! Storage is the caller's: this crate knows no database and no HTTP.
 
+mod attest;
 pub mod canonical;
 mod chain;
 mod checkpoint;
@@ -22,6 +27,7 @@ mod event;
 pub mod export;
 mod key;
 
+pub use attest::{SIGNATURE_ACTION, SignatureClaim, UnattestedSignature, attest_signature};
 pub use chain::{ChainReport, GENESIS_HASH, Tamper, TamperKind, verify_chain};
 pub use checkpoint::Checkpoint;
 pub use ed25519_dalek::VerifyingKey;

@@ -576,3 +576,42 @@ fn content_types_entry_without_attributes_is_malformed_not_a_panic() {
         other => panic!("expected Malformed, got {other:?}"),
     }
 }
+
+/// The smallest package Word opens, as some generators write it: `[Content_Types].xml`,
+/// `_rels/.rels` and `word/document.xml`, without `word/_rels/document.xml.rels` (the
+/// format does not require a part's relationships). It is read, not refused.
+#[test]
+fn a_minimal_docx_without_document_relationships_is_read() {
+    let parts: [(&str, &str); 3] = [
+        (
+            "[Content_Types].xml",
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#,
+        ),
+        (
+            "_rels/.rels",
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>"#,
+        ),
+        (
+            "word/document.xml",
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>Doses are given once daily. Visits are weekly.</w:t></w:r></w:p></w:body></w:document>"#,
+        ),
+    ];
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    for (name, xml) in parts {
+        out.start_file(name, opts).unwrap();
+        out.write_all(xml.as_bytes()).unwrap();
+    }
+    let bytes = out.finish().unwrap().into_inner();
+    let doc = ingest::parse(&bytes).expect("a minimal DOCX is read");
+    assert_eq!(doc.metadata.format, Format::Docx);
+    assert_eq!(doc.blocks.len(), 1, "{:?}", doc.blocks);
+    assert_eq!(doc.blocks[0].sentences.len(), 2);
+    assert_eq!(
+        doc.blocks[0].text,
+        "Doses are given once daily. Visits are weekly."
+    );
+}

@@ -5,7 +5,8 @@ use crate::authz::{Action, require};
 use crate::lockout::{self, Attempt, During};
 use audit::{Actor, EventDraft, RequestContext};
 use store::{
-    By, LoginOutcome, NewUser, Principal, SessionPolicy, Slug, Store, UserInfo, UserPatch, clip,
+    By, LoginOutcome, NewUser, Principal, Role, SessionPolicy, Slug, Store, UserInfo, UserPatch,
+    clip,
 };
 use uuid::Uuid;
 
@@ -27,7 +28,7 @@ pub async fn login(
         username: Some(clip(username, 128)),
         printed_name: None,
     };
-    let failures = lockout::gate(
+    let attempt = lockout::gate(
         store,
         &Attempt {
             tenant,
@@ -41,7 +42,7 @@ pub async fn login(
     .await?;
     let check = store.check_credentials(tenant, username, password).await?;
     let Some((user, slug, tenant_id)) = check.verified else {
-        lockout::count_failure(store, tenant, username).await?;
+        lockout::count_failure(store, &attempt).await?;
         let mut actor = claimed;
         actor.user_id = check.user_id.map(|u| u.to_string());
         let mut d = EventDraft::new(
@@ -50,12 +51,13 @@ pub async fn login(
             "user",
             Some(clip(username, 128)),
         );
-        d.new_value = Some(serde_json::json!({ "failed_attempts_in_window": failures + 1 }));
+        d.new_value =
+            Some(serde_json::json!({ "failed_attempts_in_window": attempt.failures_before + 1 }));
         d.request = request;
         store.record_if_tenant(tenant, d).await?;
         return Err(store::StoreError::InvalidCredentials.into());
     };
-    lockout::count_success(store, tenant, username).await?;
+    lockout::count_success(store, &attempt).await?;
     Ok(store
         .open_session(&user, &slug, tenant_id, policy, request)
         .await?)
@@ -104,7 +106,13 @@ pub async fn list_users(store: &Store, who: &Principal) -> Result<Vec<UserInfo>,
     Ok(store.list_users(who.tenant_id).await?)
 }
 
+/// Roles whose grant needs a reason in the user's audit event: they review, approve or
+/// read the trail.
+pub const GRANTS_NEEDING_A_REASON: [Role; 3] = [Role::Qa, Role::Manager, Role::Auditor];
+
 /// Change a user of the caller's tenant (admins); another tenant's user is not found.
+/// Nobody changes their own roles (another admin must), and a change that grants one of
+/// [`GRANTS_NEEDING_A_REASON`] needs a reason, recorded with the `user.update` event.
 pub async fn update_user(
     store: &Store,
     who: &Principal,
@@ -113,6 +121,34 @@ pub async fn update_user(
     request: RequestContext,
 ) -> Result<UserInfo, ServiceError> {
     require(who, Action::ManageUsers)?;
+    if let Some(roles) = &patch.roles {
+        if user_id == who.user_id {
+            return Err(ServiceError::Refused(
+                "you cannot change your own roles; another administrator must".into(),
+            ));
+        }
+        let current = store
+            .list_users(who.tenant_id)
+            .await?
+            .into_iter()
+            .find(|u| u.id == user_id)
+            .ok_or(ServiceError::NotFound("user"))?;
+        let granted: Vec<&Role> = roles
+            .iter()
+            .filter(|r| GRANTS_NEEDING_A_REASON.contains(r) && !current.roles.contains(r))
+            .collect();
+        let has_reason = patch
+            .reason
+            .as_deref()
+            .is_some_and(|r| !r.trim().is_empty());
+        if !granted.is_empty() && !has_reason {
+            let names: Vec<&str> = granted.iter().map(|r| r.as_str()).collect();
+            return Err(ServiceError::Invalid(format!(
+                "granting {} needs a reason: give \"reason\" with the change",
+                names.join(", ")
+            )));
+        }
+    }
     Ok(store
         .update_user(
             &who.tenant,

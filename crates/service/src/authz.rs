@@ -32,15 +32,11 @@ impl Action {
     }
 }
 
-/// Which roles may sign with a meaning: authored (writer), reviewed (qa), approved and
+/// Which roles may sign with a meaning (the roles column of
+/// [`crate::signature_policy::POLICY`]): authored (writer), reviewed (qa), approved and
 /// rejected (qa, manager), responsible (manager).
-pub const fn roles_for_meaning(meaning: Meaning) -> &'static [Role] {
-    match meaning {
-        Meaning::Authored => &[Role::Writer],
-        Meaning::Reviewed => &[Role::Qa],
-        Meaning::Approved | Meaning::Rejected => &[Role::Qa, Role::Manager],
-        Meaning::Responsible => &[Role::Manager],
-    }
+pub fn roles_for_meaning(meaning: Meaning) -> &'static [Role] {
+    crate::signature_policy::rule(meaning).roles
 }
 
 /// Whether `who` may take `action`.

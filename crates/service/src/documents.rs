@@ -189,6 +189,30 @@ pub async fn get(
         .ok_or(ServiceError::NotFound("document"))
 }
 
+/// A document and one of its versions (with the structure): every version stays readable
+/// as it was uploaded (21 CFR Part 11 §11.10(b)).
+pub async fn get_version(
+    store: &Store,
+    who: &Principal,
+    id: Uuid,
+    version: i32,
+) -> Result<(Document, Version), ServiceError> {
+    require(who, Action::Read)?;
+    store
+        .tenant_read(&who.tenant, move |txn| {
+            Box::pin(async move {
+                let Some((d, _)) = documents::get(txn, id).await? else {
+                    return Ok(None);
+                };
+                Ok(documents::get_version(txn, id, version)
+                    .await?
+                    .map(|v| (d, v)))
+            })
+        })
+        .await?
+        .ok_or(ServiceError::NotFound("document version"))
+}
+
 /// Every version of a document, oldest first.
 pub async fn versions(
     store: &Store,
@@ -204,20 +228,25 @@ pub async fn versions(
         .ok_or(ServiceError::NotFound("document"))
 }
 
-/// The exact bytes of the current version, recorded as `document.download`.
+/// The exact bytes of version `version` (the current one when `None`), recorded as
+/// `document.download`.
 pub async fn original(
     store: &Store,
     who: &Principal,
     id: Uuid,
+    version: Option<i32>,
     request: RequestContext,
 ) -> Result<(Version, Vec<u8>), ServiceError> {
     require(who, Action::Read)?;
-    let (_, v) = store
-        .tenant_read(&who.tenant, move |txn| {
-            Box::pin(async move { documents::get(txn, id).await })
-        })
-        .await?
-        .ok_or(ServiceError::NotFound("document"))?;
+    let (_, v) = match version {
+        Some(n) => get_version(store, who, id, n).await?,
+        None => store
+            .tenant_read(&who.tenant, move |txn| {
+                Box::pin(async move { documents::get(txn, id).await })
+            })
+            .await?
+            .ok_or(ServiceError::NotFound("document"))?,
+    };
     let blobs = store.blobs(&who.tenant);
     let sha = v.blob_sha256.clone();
     let bytes = tokio::task::spawn_blocking(move || blobs.get(&sha))

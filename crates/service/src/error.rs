@@ -14,6 +14,17 @@ pub enum ServiceError {
     /// The caller's roles do not allow this action.
     #[error("your roles do not allow this action")]
     Forbidden,
+    /// Refused whatever the caller's roles (the message says why and who can do it).
+    #[error("{0}")]
+    Refused(String),
+    /// The separation-of-duties policy refuses this signature: the message says why
+    /// (who may not sign, or what must be signed first); see
+    /// [`crate::signature_policy::POLICY`].
+    #[error("signature refused: {0}")]
+    SignaturePolicy(crate::signature_policy::Refusal),
+    /// Too much at once: retry later (the message says when).
+    #[error("{0}")]
+    Busy(String),
     /// The document cannot be read (empty, unsupported, encrypted, malformed, too large).
     #[error(transparent)]
     Document(#[from] ingest::IngestError),

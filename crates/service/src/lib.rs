@@ -13,7 +13,10 @@
 //! - [`accounts`]: log in and out, the current user, user management;
 //! - [`lockout`]: the lockout policy, the one gate login and signing both pass;
 //! - [`documents`]: upload, new versions, reads and downloads;
-//! - [`signing`]: electronic signatures (role for meaning, password again, lockout);
+//! - [`signing`]: electronic signatures (role for meaning, password again, lockout,
+//!   validity attested by the audit event);
+//! - [`signature_policy`]: separation of duties, one table (author, reviewer, approver;
+//!   order and exclusive meanings);
 //! - [`audit_trail`]: query, verify and export the trail (an export is recorded first).
 //!
 //! It depends on the domain crates (`ingest`, `ai-suggest`, `rule-engine`, `audit`) and on
@@ -27,6 +30,7 @@ pub mod documents;
 mod error;
 pub mod lockout;
 pub mod models;
+pub mod signature_policy;
 pub mod signing;
 
 pub use error::ServiceError;

@@ -2,15 +2,18 @@
 //! login or at signing) within fifteen minutes lock the account; the lockout is refused,
 //! recorded in the attempt log and in the tenant's trail as `auth.lockout` with
 //! `"alert": true`, and logged as a warning. Login and signing both go through [`gate`]
-//! and [`count_failure`]: one policy, one place.
+//! (which reserves the attempt atomically, so parallel guesses cannot slip past the count)
+//! and [`count_failure`]/[`count_success`]: one policy, one place.
 
 use crate::ServiceError;
 use audit::{Actor, EventDraft, RequestContext};
-use store::{FailureReason, Store, clip};
+use store::{FailureReason, Reservation, Slot, Store, clip};
 
 /// Failed attempts within [`WINDOW_MINUTES`] that lock an account.
 pub const THRESHOLD: u64 = 5;
 pub const WINDOW_MINUTES: i64 = 15;
+/// How long an attempt waits for the account's other attempts in flight.
+const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What is being attempted (recorded with a lockout).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,16 +50,32 @@ pub async fn failures(store: &Store, tenant: &str, username: &str) -> Result<u64
     Ok(store.failures_since(tenant, username, since).await?)
 }
 
-/// The one gate before a password is checked. Returns the failures so far in the window;
-/// at the threshold, records the lockout and refuses with `LockedOut`.
-pub async fn gate(store: &Store, a: &Attempt<'_>) -> Result<u64, ServiceError> {
-    let n = failures(store, a.tenant, a.username).await?;
-    if n < THRESHOLD {
-        return Ok(n);
-    }
-    store
-        .record_attempt(a.tenant, a.username, FailureReason::LockedOut)
-        .await?;
+/// The one gate before a password is checked: reserves the attempt atomically
+/// ([`Store::reserve_attempt`]: of N parallel attempts at most [`THRESHOLD`] minus the
+/// failures so far pass). At the threshold, records the lockout and refuses with
+/// `LockedOut`; otherwise the caller checks the password and resolves the reservation with
+/// [`count_failure`] or [`count_success`].
+pub async fn gate(store: &Store, a: &Attempt<'_>) -> Result<Reservation, ServiceError> {
+    let started = std::time::Instant::now();
+    let failures = loop {
+        let since = chrono::Utc::now() - chrono::Duration::minutes(WINDOW_MINUTES);
+        match store
+            .reserve_attempt(a.tenant, a.username, since, THRESHOLD)
+            .await?
+        {
+            Slot::Reserved(r) => return Ok(r),
+            Slot::LockedOut { failures } => break failures,
+            // Other attempts of this account are checking their passwords: wait for them.
+            Slot::Busy if started.elapsed() < BUSY_WAIT => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Slot::Busy => {
+                return Err(ServiceError::Busy(
+                    "too many attempts for this account at once; try again in a minute".into(),
+                ));
+            }
+        }
+    };
     let mut d = EventDraft::new(
         a.actor.clone(),
         "auth.lockout",
@@ -66,7 +85,7 @@ pub async fn gate(store: &Store, a: &Attempt<'_>) -> Result<u64, ServiceError> {
     d.new_value = Some(serde_json::json!({
         "alert": true,
         "during": a.during.as_str(),
-        "failed_attempts_in_window": n,
+        "failed_attempts_in_window": failures,
         "window_minutes": WINDOW_MINUTES,
     }));
     d.request = a.request.clone();
@@ -80,24 +99,14 @@ pub async fn gate(store: &Store, a: &Attempt<'_>) -> Result<u64, ServiceError> {
     Err(ServiceError::Store(store::StoreError::LockedOut))
 }
 
-/// A wrong password at login or signing: counted toward the lockout.
-pub async fn count_failure(
-    store: &Store,
-    tenant: &str,
-    username: &str,
-) -> Result<(), ServiceError> {
+/// A wrong password at login or signing: the reserved attempt counts toward the lockout.
+pub async fn count_failure(store: &Store, r: &Reservation) -> Result<(), ServiceError> {
     Ok(store
-        .record_attempt(tenant, username, FailureReason::BadCredentials)
+        .resolve_attempt(r, FailureReason::BadCredentials)
         .await?)
 }
 
-/// A successful login, in the attempt log.
-pub async fn count_success(
-    store: &Store,
-    tenant: &str,
-    username: &str,
-) -> Result<(), ServiceError> {
-    Ok(store
-        .record_attempt(tenant, username, FailureReason::Ok)
-        .await?)
+/// A right password: the reserved attempt no longer counts.
+pub async fn count_success(store: &Store, r: &Reservation) -> Result<(), ServiceError> {
+    Ok(store.resolve_attempt(r, FailureReason::Ok).await?)
 }

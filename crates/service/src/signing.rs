@@ -1,58 +1,115 @@
 //! Electronic signatures on a document version (21 CFR Part 11 §11.50, §11.70, §11.200):
 //! the session identifies the signer, the role must allow the meaning, the password is
-//! asked again (a wrong one is refused, recorded and counted toward the lockout), and the
-//! signature binds the SHA-256 of the version's exact content. Listing recomputes that
-//! hash, so a signature moved to another record shows as not valid.
+//! asked again (a wrong one is refused, recorded and counted toward the lockout), the
+//! separation-of-duties policy ([`crate::signature_policy`]) is checked in the same unit of
+//! work as the signature (a refusal is recorded as `signature.refused`), and the signature
+//! binds the SHA-256 of the version's exact content. Listing recomputes that hash and checks
+//! each signature against its `signature.sign` event, so a signature moved to another
+//! record, or a row inserted behind the application's back, shows as not valid.
 
 use crate::ServiceError;
 use crate::authz::{Action, require, roles_for_meaning};
 use crate::lockout::{self, Attempt, During};
-use audit::{Actor, EventDraft, RequestContext};
+use crate::signature_policy::{self, Prior, Refusal};
+use audit::{Actor, Event, EventDraft, RequestContext};
 use serde::Serialize;
+use std::collections::HashMap;
 use store::documents;
-use store::signatures::{NewSignature, SignatureInfo};
-use store::{Meaning, Principal, Store};
+use store::signatures::{self, NewSignature, SignatureInfo};
+use store::{DatabaseTransaction, Meaning, Principal, Store, StoreError};
 use uuid::Uuid;
 
 /// The record type of a document version's signatures.
 pub const DOCUMENT_VERSION: &str = "document_version";
 
 /// A stored signature (signer id and printed name, meaning, time, record hash, audit
-/// sequence number, `manifestation`) and whether the record still hashes to it.
+/// sequence number, `manifestation`) and whether it is valid: attested by its audit event
+/// and the record still hashing to it.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignatureView {
     #[serde(flatten)]
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub signature: SignatureInfo,
-    /// The record's content still hashes to `record_sha256` (§11.70).
+    /// Its `signature.sign` event attests it and the record's content still hashes to
+    /// `record_sha256` (§11.70).
     pub valid: bool,
+    /// Why it is not valid, when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invalid_because: Option<String>,
 }
 
-fn view(s: SignatureInfo, current_sha: &str) -> SignatureView {
+fn view(s: SignatureInfo, current_sha: &str, events: &HashMap<i64, Event>) -> SignatureView {
+    let problem = match audit::attest_signature(&s.claim(), events.get(&s.audit_seq)) {
+        Err(p) => Some(p),
+        Ok(()) if s.record_sha256 != current_sha => {
+            Some("the record's content no longer hashes to the signed SHA-256".to_owned())
+        }
+        Ok(()) => None,
+    };
     SignatureView {
-        valid: s.record_sha256 == current_sha,
+        valid: problem.is_none(),
+        invalid_because: problem,
         signature: s,
     }
 }
 
-/// The record id and content SHA-256 of a version of the caller's tenant.
-async fn record_sha(
-    store: &Store,
-    who: &Principal,
+/// A version's author, record id, content hash and signatures, each checked (in `txn`).
+struct Record {
+    author: Uuid,
+    record_id: String,
+    sha: String,
+    signatures: Vec<SignatureView>,
+}
+
+async fn load_record(
+    txn: &DatabaseTransaction,
     id: Uuid,
     version: i32,
-) -> Result<(String, String), ServiceError> {
-    let v = store
-        .tenant_read(&who.tenant, move |txn| {
-            Box::pin(async move { documents::get_version(txn, id, version).await })
-        })
+) -> Result<Record, StoreError> {
+    let v = documents::get_version(txn, id, version)
         .await?
-        .ok_or(ServiceError::NotFound("document version"))?;
-    Ok((
-        format!("{id}/v{version}"),
-        documents::version_record_sha256(&v),
-    ))
+        .ok_or(StoreError::NotFound("document version"))?;
+    let record_id = format!("{id}/v{version}");
+    let sha = documents::version_record_sha256(&v);
+    let sigs = signatures::of_record(txn, DOCUMENT_VERSION, &record_id).await?;
+    let seqs: Vec<i64> = sigs.iter().map(|s| s.audit_seq).collect();
+    let events = store::audit_log::events_at(txn, &seqs).await?;
+    Ok(Record {
+        author: v.created_by,
+        signatures: sigs.into_iter().map(|s| view(s, &sha, &events)).collect(),
+        record_id,
+        sha,
+    })
+}
+
+/// The `signature.refused` event: who, which meaning on which record, and why.
+fn refused(
+    actor: &Actor,
+    meaning: Meaning,
+    record_id: String,
+    sha: &str,
+    cause: &str,
+    detail: Option<String>,
+    request: &RequestContext,
+) -> EventDraft {
+    let mut d = EventDraft::new(
+        actor.clone(),
+        "signature.refused",
+        DOCUMENT_VERSION,
+        Some(record_id),
+    );
+    d.new_value = Some(serde_json::json!({
+        "meaning": meaning, "record_sha256": sha, "cause": cause, "detail": detail,
+    }));
+    d.request = request.clone();
+    d
+}
+
+/// What the unit of work decided.
+enum Outcome {
+    Signed(Box<SignatureView>),
+    Refused(Refusal),
 }
 
 /// Sign version `version` of document `id` with `meaning`, the password given again.
@@ -69,14 +126,20 @@ pub async fn sign_version(
     if !who.has_any(roles_for_meaning(meaning)) {
         return Err(ServiceError::Forbidden);
     }
-    let (record_id, sha) = record_sha(store, who, id, version).await?;
+    // An unknown version is not found before any password is looked at (or counted).
+    store
+        .tenant_read(&who.tenant, move |txn| {
+            Box::pin(async move { documents::get_version(txn, id, version).await })
+        })
+        .await?
+        .ok_or(ServiceError::NotFound("document version"))?;
     let actor = Actor::user(
         who.user_id.to_string(),
         who.username.clone(),
         who.display_name.clone(),
     );
     let tenant = who.tenant.as_str();
-    lockout::gate(
+    let attempt = lockout::gate(
         store,
         &Attempt {
             tenant,
@@ -89,36 +152,90 @@ pub async fn sign_version(
     )
     .await?;
     if !store.verify_user_password(who.user_id, password).await? {
-        lockout::count_failure(store, tenant, &who.username).await?;
-        let mut d = EventDraft::new(
-            actor,
-            "signature.refused",
-            DOCUMENT_VERSION,
-            Some(record_id),
-        );
-        d.new_value = Some(serde_json::json!({
-            "meaning": meaning, "record_sha256": sha, "cause": "wrong password"
-        }));
-        d.request = request;
-        store.record_now(&who.tenant, d).await?;
-        return Err(store::StoreError::SignatureRefused.into());
+        lockout::count_failure(store, &attempt).await?;
+        let (record_id, sha) = store
+            .tenant_read(&who.tenant, move |txn| {
+                Box::pin(async move {
+                    let r = load_record(txn, id, version).await?;
+                    Ok((r.record_id, r.sha))
+                })
+            })
+            .await?;
+        store
+            .record_now(
+                &who.tenant,
+                refused(
+                    &actor,
+                    meaning,
+                    record_id,
+                    &sha,
+                    "wrong password",
+                    None,
+                    &request,
+                ),
+            )
+            .await?;
+        return Err(StoreError::SignatureRefused.into());
     }
-    let s = store
-        .insert_signature(
-            who,
-            NewSignature {
-                record_type: DOCUMENT_VERSION.into(),
-                record_id,
-                record_sha256: sha.clone(),
-                meaning,
-            },
-            request,
-        )
+    lockout::count_success(store, &attempt).await?;
+    let signer = who.clone();
+    let outcome = store
+        .tenant_write(&who.tenant, move |uow| {
+            Box::pin(async move {
+                let r = load_record(uow.txn(), id, version).await?;
+                let prior: Vec<Prior> = r
+                    .signatures
+                    .iter()
+                    .filter(|s| s.valid)
+                    .filter_map(|s| {
+                        Some(Prior {
+                            signer: s.signature.signer_user_id.parse().ok()?,
+                            meaning: s.signature.meaning,
+                        })
+                    })
+                    .collect();
+                if let Err(why) = signature_policy::check(meaning, signer.user_id, r.author, &prior)
+                {
+                    uow.record(refused(
+                        &actor,
+                        meaning,
+                        r.record_id,
+                        &r.sha,
+                        why.cause(),
+                        Some(why.to_string()),
+                        &request,
+                    ))
+                    .await?;
+                    return Ok(Outcome::Refused(why));
+                }
+                let s = signatures::insert(
+                    uow,
+                    &signer,
+                    NewSignature {
+                        record_type: DOCUMENT_VERSION.into(),
+                        record_id: r.record_id,
+                        record_sha256: r.sha.clone(),
+                        meaning,
+                    },
+                    request.clone(),
+                )
+                .await?;
+                Ok(Outcome::Signed(Box::new(SignatureView {
+                    signature: s,
+                    valid: true,
+                    invalid_because: None,
+                })))
+            })
+        })
         .await?;
-    Ok(view(s, &sha))
+    match outcome {
+        Outcome::Signed(v) => Ok(*v),
+        Outcome::Refused(why) => Err(ServiceError::SignaturePolicy(why)),
+    }
 }
 
-/// The signatures of a version, each checked against the version's current content.
+/// The signatures of a version, each checked against its audit event and the version's
+/// current content.
 pub async fn version_signatures(
     store: &Store,
     who: &Principal,
@@ -126,9 +243,9 @@ pub async fn version_signatures(
     version: i32,
 ) -> Result<Vec<SignatureView>, ServiceError> {
     require(who, Action::Read)?;
-    let (record_id, sha) = record_sha(store, who, id, version).await?;
-    let sigs = store
-        .signatures_of(&who.tenant, DOCUMENT_VERSION, &record_id)
-        .await?;
-    Ok(sigs.into_iter().map(|s| view(s, &sha)).collect())
+    Ok(store
+        .tenant_read(&who.tenant, move |txn| {
+            Box::pin(async move { Ok(load_record(txn, id, version).await?.signatures) })
+        })
+        .await?)
 }

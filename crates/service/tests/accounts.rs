@@ -68,7 +68,7 @@ async fn accounts(s: &Store) {
     )
     .await;
     assert!(matches!(store_err(weak), StoreError::WeakPassword(_)));
-    service::accounts::create_user_as_operator(
+    let alice = service::accounts::create_user_as_operator(
         s,
         &t,
         user(
@@ -94,7 +94,8 @@ async fn accounts(s: &Store) {
                         blob_sha256: "cd".repeat(32),
                         size_bytes: 1,
                         structure: "{}".into(),
-                        created_by: uuid::Uuid::new_v4(),
+                        // Alice uploaded it: she is its author.
+                        created_by: alice.id,
                     },
                 )
                 .await?;
@@ -150,6 +151,11 @@ async fn accounts(s: &Store) {
         store_err(sign(Meaning::Reviewed, "not the password at all").await),
         StoreError::SignatureRefused
     ));
+    // The right password does not let the author review her own version.
+    assert!(matches!(
+        sign(Meaning::Reviewed, "a long enough passphrase").await,
+        Err(ServiceError::SignaturePolicy(_))
+    ));
     let listed = service::signing::version_signatures(s, &who, doc.id, 1)
         .await
         .unwrap();
@@ -184,6 +190,7 @@ async fn accounts(s: &Store) {
             "auth.login",
             "signature.sign",
             "signature.refused",
+            "signature.refused",
             "auth.logout",
             "auth.login_failed",
             "auth.login_failed",
@@ -192,12 +199,12 @@ async fn accounts(s: &Store) {
             "auth.lockout",
         ]
     );
-    let lockout = events[11].new_value.as_ref().unwrap();
+    let lockout = events[12].new_value.as_ref().unwrap();
     assert_eq!(lockout["alert"], true);
     assert_eq!(lockout["during"], "login");
     assert_eq!(events[4].seq, sig.signature.audit_seq);
     assert_eq!(
-        events[7].actor.user_id.as_deref(),
+        events[8].actor.user_id.as_deref(),
         Some(who.user_id.to_string().as_str())
     );
     let dump = serde_json::to_string(&events).unwrap();

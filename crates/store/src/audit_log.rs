@@ -138,6 +138,24 @@ pub fn event_from_row(r: audit_events::Model) -> Event {
     }
 }
 
+/// The events with sequence numbers `seqs` (those that exist), by sequence number.
+pub async fn events_at<C: ConnectionTrait>(
+    c: &C,
+    seqs: &[i64],
+) -> Result<std::collections::HashMap<i64, Event>, StoreError> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in seqs.chunks(500) {
+        for r in audit_events::Entity::find()
+            .filter(audit_events::Column::Seq.is_in(chunk.iter().copied()))
+            .all(c)
+            .await?
+        {
+            out.insert(r.seq, event_from_row(r));
+        }
+    }
+    Ok(out)
+}
+
 fn checkpoint_from_row(r: audit_checkpoints::Model) -> Checkpoint {
     Checkpoint {
         tenant: r.tenant,
@@ -352,17 +370,49 @@ impl Store {
         .await
     }
 
-    /// Recompute the tenant's chain and check its checkpoints (stored ones and `extra`,
-    /// e.g. held outside the database) against `key`.
+    /// Recompute the tenant's chain, check its checkpoints (stored ones and `extra`, e.g.
+    /// held outside the database; held ones of other tenants are ignored, stored ones are
+    /// a problem) against `key`, compare the last event with the stored head (a cut tail),
+    /// and check every stored signature against the `signature.sign` event that should
+    /// record it.
     pub async fn audit_verify(
         &self,
         tenant: &Slug,
         key: &audit::VerifyingKey,
         extra: &[Checkpoint],
     ) -> Result<audit::ChainReport, StoreError> {
-        let (events, mut cps) = self.audit_all(tenant).await?;
+        let read_head = || {
+            self.tenant_read(tenant, |txn| {
+                Box::pin(async move {
+                    Ok(audit_head::Entity::find_by_id(1)
+                        .one(txn)
+                        .await?
+                        .map_or((0, String::new()), |h| (h.seq, h.hash)))
+                })
+            })
+        };
+        let head = read_head().await?;
+        let (events, stored) = self.audit_all(tenant).await?;
+        // Events appended while this read ran move the head too: read it again then.
+        let head = if events.last().is_some_and(|e| e.seq > head.0) {
+            read_head().await?
+        } else {
+            head
+        };
+        let sigs = self
+            .tenant_read(tenant, |txn| Box::pin(crate::signatures::all(txn)))
+            .await?;
+        let mut cps = stored.clone();
         cps.extend(extra.iter().cloned());
-        Ok(audit::verify_chain(tenant.as_str(), &events, &cps, key))
+        let mut report = audit::verify_chain(tenant.as_str(), &events, &cps, key);
+        report.check_head(&events, head.0, &head.1);
+        report.check_foreign_checkpoints(tenant.as_str(), &stored);
+        let by_seq: std::collections::HashMap<i64, &Event> =
+            events.iter().map(|e| (e.seq, e)).collect();
+        report.attest_signatures(sigs.iter().map(|s| s.claim()), |seq| {
+            by_seq.get(&seq).copied()
+        });
+        Ok(report)
     }
 
     /// Commit a control-plane transaction together with the tenant event that records it.

@@ -1,16 +1,18 @@
 //! Electronic signatures (21 CFR Part 11 §11.50, §11.70): a stored signature holds the
 //! signer's id and printed name, the time with zone, the meaning, and the SHA-256 of the
 //! exact record content signed, so it cannot be moved to another record: verification
-//! recomputes the record's hash. Each signature is written in the same transaction as its
-//! audit event. Storage only: who may sign what, asking for the password again and the
+//! recomputes the record's hash. Each signature is written in the same unit of work as its
+//! audit event ([`insert`]), which attests it: a row without that event is a forgery. Storage only: who may sign what, asking for the password again and the
 //! lockout are the application layer's (`service::signing`).
 
 use crate::accounts::Principal;
 use crate::entities::signatures;
-use crate::{Meaning, Store, StoreError};
+use crate::{Meaning, StoreError, UnitOfWork};
 use audit::{Actor, EventDraft, RequestContext};
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -44,6 +46,22 @@ pub struct SignatureInfo {
     pub manifestation: String,
 }
 
+impl SignatureInfo {
+    /// What this signature claims, to check against its audit event
+    /// ([`audit::attest_signature`]).
+    pub fn claim(&self) -> audit::SignatureClaim<'_> {
+        audit::SignatureClaim {
+            id: &self.id,
+            record_type: &self.record_type,
+            record_id: &self.record_id,
+            record_sha256: &self.record_sha256,
+            signer_user_id: &self.signer_user_id,
+            meaning: self.meaning.as_str(),
+            audit_seq: self.audit_seq,
+        }
+    }
+}
+
 fn info(m: signatures::Model) -> Result<SignatureInfo, StoreError> {
     let manifestation = format!(
         "{} ({}), {}, {}",
@@ -67,83 +85,82 @@ fn info(m: signatures::Model) -> Result<SignatureInfo, StoreError> {
     })
 }
 
-impl Store {
-    /// Store a signature by `who` (whose password the caller has just checked again),
-    /// with its `signature.sign` event in the same transaction.
-    pub async fn insert_signature(
-        &self,
-        who: &Principal,
-        req: NewSignature,
-        request: RequestContext,
-    ) -> Result<SignatureInfo, StoreError> {
-        let actor = Actor::user(
-            who.user_id.to_string(),
-            who.username.clone(),
-            who.display_name.clone(),
-        );
-        let signed_at = audit::format_time(Utc::now());
-        let id = Uuid::new_v4().to_string();
-        let row = signatures::Model {
-            id: id.clone(),
-            record_type: req.record_type.clone(),
-            record_id: req.record_id.clone(),
-            record_sha256: req.record_sha256.clone(),
-            signer_user_id: who.user_id.to_string(),
-            signer_username: who.username.clone(),
-            signer_printed_name: who.display_name.clone(),
-            meaning: req.meaning.as_str().to_owned(),
-            signed_at: signed_at.clone(),
-            audit_seq: 0,
-        };
-        let mut d = EventDraft::new(
-            actor,
-            "signature.sign",
-            &req.record_type,
-            Some(req.record_id),
-        );
-        d.new_value = Some(serde_json::json!({
-            "signature_id": id,
-            "meaning": req.meaning,
-            "record_sha256": req.record_sha256,
-            "signer_printed_name": who.display_name,
-            "signed_at": signed_at,
-        }));
-        d.request = request;
-        let saved = self
-            .tenant_write(&who.tenant, move |uow| {
-                Box::pin(async move {
-                    let e = uow.record(d).await?;
-                    // Every field must be `Set` for an insert (`from` marks them unchanged).
-                    let mut am = signatures::ActiveModel::from(row).reset_all();
-                    am.audit_seq = Set(e.seq);
-                    Ok(am.insert(uow.txn()).await?)
-                })
-            })
-            .await?;
-        info(saved)
-    }
+/// Store a signature by `who` (whose password the caller has just checked again) in the
+/// unit of work, with its `signature.sign` event: both commit or neither.
+pub async fn insert(
+    uow: &mut UnitOfWork,
+    who: &Principal,
+    req: NewSignature,
+    request: RequestContext,
+) -> Result<SignatureInfo, StoreError> {
+    let actor = Actor::user(
+        who.user_id.to_string(),
+        who.username.clone(),
+        who.display_name.clone(),
+    );
+    let signed_at = audit::format_time(Utc::now());
+    let id = Uuid::new_v4().to_string();
+    let mut d = EventDraft::new(
+        actor,
+        audit::SIGNATURE_ACTION,
+        &req.record_type,
+        Some(req.record_id.clone()),
+    );
+    d.new_value = Some(serde_json::json!({
+        "signature_id": id,
+        "meaning": req.meaning,
+        "record_sha256": req.record_sha256,
+        "signer_printed_name": who.display_name,
+        "signed_at": signed_at,
+    }));
+    d.request = request;
+    let e = uow.record(d).await?;
+    let row = signatures::Model {
+        id,
+        record_type: req.record_type,
+        record_id: req.record_id,
+        record_sha256: req.record_sha256,
+        signer_user_id: who.user_id.to_string(),
+        signer_username: who.username.clone(),
+        signer_printed_name: who.display_name.clone(),
+        meaning: req.meaning.as_str().to_owned(),
+        signed_at,
+        audit_seq: e.seq,
+    };
+    // Every field must be `Set` for an insert (`from` marks them unchanged).
+    let saved = signatures::ActiveModel::from(row)
+        .reset_all()
+        .insert(uow.txn())
+        .await?;
+    info(saved)
+}
 
-    /// The signatures of a record, oldest first.
-    pub async fn signatures_of(
-        &self,
-        tenant: &crate::Slug,
-        record_type: &str,
-        record_id: &str,
-    ) -> Result<Vec<SignatureInfo>, StoreError> {
-        let (t, r) = (record_type.to_owned(), record_id.to_owned());
-        self.tenant_read(tenant, move |txn| {
-            Box::pin(async move {
-                signatures::Entity::find()
-                    .filter(signatures::Column::RecordType.eq(t))
-                    .filter(signatures::Column::RecordId.eq(r))
-                    .order_by_asc(signatures::Column::SignedAt)
-                    .all(txn)
-                    .await?
-                    .into_iter()
-                    .map(info)
-                    .collect::<Result<Vec<_>, _>>()
-            })
-        })
-        .await
-    }
+/// The signatures of a record, oldest first.
+pub async fn of_record<C: ConnectionTrait>(
+    c: &C,
+    record_type: &str,
+    record_id: &str,
+) -> Result<Vec<SignatureInfo>, StoreError> {
+    signatures::Entity::find()
+        .filter(signatures::Column::RecordType.eq(record_type))
+        .filter(signatures::Column::RecordId.eq(record_id))
+        .order_by_asc(signatures::Column::SignedAt)
+        .order_by_asc(signatures::Column::AuditSeq)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(info)
+        .collect()
+}
+
+/// Every signature of the tenant, in the order of their audit events (for verification).
+pub async fn all<C: ConnectionTrait>(c: &C) -> Result<Vec<SignatureInfo>, StoreError> {
+    signatures::Entity::find()
+        .order_by_asc(signatures::Column::AuditSeq)
+        .order_by_asc(signatures::Column::Id)
+        .all(c)
+        .await?
+        .into_iter()
+        .map(info)
+        .collect()
 }

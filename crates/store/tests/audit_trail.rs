@@ -268,6 +268,18 @@ async fn tampering_is_detected(dir: &std::path::Path, url: Option<String>) {
         Some((16, TamperKind::Truncated))
     );
     raw.exec("DELETE FROM audit_checkpoints").await;
+    // Without checkpoints the stored head still records 20 events: the cut is seen.
+    assert_eq!(
+        first_problem(&s, &t, &[]).await,
+        Some((16, TamperKind::Truncated))
+    );
+    // Only with the head rewritten too is the cut undetectable from inside.
+    let (cut, _) = s.audit_all(&t).await.unwrap();
+    raw.exec(&format!(
+        "UPDATE audit_head SET seq = 15, hash = '{}', checkpoint_seq = 0",
+        cut[14].hash
+    ))
+    .await;
     assert_eq!(
         first_problem(&s, &t, &[]).await,
         None,
@@ -298,6 +310,15 @@ async fn tampering_is_detected(dir: &std::path::Path, url: Option<String>) {
         prev = x.hash.clone();
         raw.exec(&insert_sql(&x)).await;
     }
+    // The stored head still holds the real last hash: caught there, until it is rewritten.
+    assert_eq!(
+        first_problem(&s, &t, &[]).await.map(|p| p.1),
+        Some(TamperKind::Modified)
+    );
+    raw.exec(&format!(
+        "UPDATE audit_head SET hash = '{prev}', checkpoint_seq = 0"
+    ))
+    .await;
     assert_eq!(
         first_problem(&s, &t, &[]).await,
         None,

@@ -1,2 +1,3 @@
 //! Control-plane migrations, one file each.
 pub mod m0001_control;
+pub mod m0002_usernames;

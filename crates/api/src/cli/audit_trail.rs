@@ -3,7 +3,8 @@
 //!
 //! Verification recomputes the chain and checks every stored checkpoint, plus any held
 //! outside the database (`--checkpoints`: a JSON-lines export or a file of checkpoint
-//! objects), with the installation's key; it exits non-zero on any problem. An export is
+//! objects), with the installation's key or the one given (`--public-key`); it never
+//! creates a key and writes nothing; it exits non-zero on any problem. An export is
 //! recorded in the trail (`audit.export`, by the operator) before it is taken.
 
 use crate::settings::Settings;
@@ -28,6 +29,11 @@ pub enum AuditCommand {
         /// Checkpoints held outside the database (JSON lines; other lines are ignored).
         #[arg(long)]
         checkpoints: Option<PathBuf>,
+        /// The expected public key (hex, as in `audit-signing.key.pub`), kept apart from
+        /// the installation: checkpoints must verify with it. Default: the installation's
+        /// key file, which must exist (verification never creates a key).
+        #[arg(long, value_name = "FILE")]
+        public_key: Option<PathBuf>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -43,6 +49,23 @@ pub enum AuditCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+/// An Ed25519 public key from a file holding its 64 hex digits.
+fn read_public_key(path: &std::path::Path) -> anyhow::Result<audit::VerifyingKey> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the public key {}", path.display()))?;
+    let bytes: [u8; 32] = hex::decode(text.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .with_context(|| {
+            format!(
+                "{} does not hold an Ed25519 public key (64 hex digits, as in audit-signing.key.pub)",
+                path.display()
+            )
+        })?;
+    audit::VerifyingKey::from_bytes(&bytes)
+        .with_context(|| format!("{} is not a valid Ed25519 public key", path.display()))
 }
 
 /// Checkpoint objects found in a file of JSON lines (a `jsonl` export holds them as
@@ -66,44 +89,66 @@ fn read_checkpoints(path: &std::path::Path) -> anyhow::Result<Vec<audit::Checkpo
 pub fn run(args: AuditArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
     let key_path = settings.audit_key_path();
     super::serve::runtime()?.block_on(async move {
-        let store = super::open_store(settings).await?;
         match args.command {
             AuditCommand::Verify {
                 tenant,
                 checkpoints,
+                public_key,
                 json,
             } => {
                 let slug = store::Slug::parse(&tenant)?;
-                let key = audit::SigningKey::load(&key_path)?;
+                let key = match &public_key {
+                    Some(p) => read_public_key(p)?,
+                    None => audit::SigningKey::load(&key_path)?.verifying_key(),
+                };
+                // Read only: no migration, no signing key (nothing is written).
+                let store = store::Store::open(settings.store_config()).await?;
                 let held = match &checkpoints {
                     Some(p) => read_checkpoints(p)?,
                     None => Vec::new(),
                 };
-                let r = audit_trail::verify_as_operator(&store, &slug, &key.verifying_key(), &held)
-                    .await?;
+                let r = audit_trail::verify_as_operator(&store, &slug, &key, &held).await?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&r)?);
                 } else if r.ok {
                     println!(
-                        "ok: tenant {slug}, {} events, head {}, {} checkpoints verified",
-                        r.events, r.head_hash, r.checkpoints_verified
+                        "ok: tenant {slug}, {} events, head {}, {} checkpoints verified, {} signatures attested",
+                        r.events, r.head_hash, r.checkpoints_verified, r.signatures_checked
                     );
                 }
-                match r.first_problem {
-                    None => Ok(ExitCode::SUCCESS),
-                    Some(p) => bail!(
+                if !r.time_reversals.is_empty() {
+                    eprintln!(
+                        "warning: tenant {slug}: {} events are timed earlier than the event before them (first at sequence {}): a clock stepped back or a backdated event; review them",
+                        r.time_reversals.len(),
+                        r.time_reversals[0]
+                    );
+                }
+                if let Some(p) = r.first_problem {
+                    bail!(
                         "audit trail of tenant {slug} is NOT intact: {:?} at sequence {}: {}",
                         p.kind,
                         p.seq,
                         p.detail
-                    ),
+                    );
                 }
+                if let Some(u) = r.unattested_signatures.first() {
+                    bail!(
+                        "audit trail of tenant {slug}: {} of {} signatures are not attested by their audit event (forged or altered rows); first: signature {} on {}: {}",
+                        r.unattested_signatures.len(),
+                        r.signatures_checked,
+                        u.signature_id,
+                        u.record_id,
+                        u.problem
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
             }
             AuditCommand::Export {
                 tenant,
                 format,
                 out,
             } => {
+                let store = super::open_store(settings).await?;
                 let slug = store::Slug::parse(&tenant)?;
                 let key = audit::SigningKey::load(&key_path)?;
                 let export = audit_trail::export_as_operator(

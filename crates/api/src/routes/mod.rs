@@ -30,6 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(documents::read::get)
                 .service(documents::read::original)
                 .service(documents::read::versions)
+                .service(documents::read::get_version)
+                .service(documents::read::version_original)
                 .service(documents::upload::add_version)
                 .service(signatures::sign)
                 .service(signatures::list)

@@ -23,6 +23,8 @@ use utoipa::{Modify, OpenApi};
         super::documents::read::get,
         super::documents::read::original,
         super::documents::read::versions,
+        super::documents::read::get_version,
+        super::documents::read::version_original,
         super::signatures::sign,
         super::signatures::list,
         super::audit_trail::query,

@@ -1,7 +1,8 @@
 //! Electronic signatures on a document version (21 CFR Part 11 §11.50, §11.70, §11.200):
 //! the session identifies the signer, the password is asked again, the meaning is stated,
 //! and the signature binds the SHA-256 of the version's exact content. The policy (which
-//! role signs which meaning, the password check, the lockout) is `service::signing`.
+//! role signs which meaning, the password check, the lockout, separation of duties) is
+//! `service::signing` and `service::signature_policy`.
 
 use crate::auth::{AnyRole, CanSign, Guard};
 use crate::context::Ctx;
@@ -31,8 +32,9 @@ pub struct SignBody {
     responses(
         (status = 201, body = SignatureView),
         (status = 400, body = crate::error::Problem),
-        (status = 403, description = "wrong password (counted toward the lockout) or a meaning the role may not sign", body = crate::error::Problem),
+        (status = 403, description = "wrong password (counted toward the lockout), a meaning the role may not sign, or separation of duties (the author reviews or approves, the reviewer approves, someone else signs authored)", body = crate::error::Problem),
         (status = 404, body = crate::error::Problem),
+        (status = 409, description = "out of order (authored, then reviewed, then approved or rejected), already signed by you, or approved and rejected together", body = crate::error::Problem),
         (status = 429, body = crate::error::Problem)
 ))]
 #[post("/documents/{id}/versions/{version}/signatures")]

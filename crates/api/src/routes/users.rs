@@ -52,6 +52,8 @@ pub struct PatchUser {
     pub roles: Option<Vec<Role>>,
     pub active: Option<bool>,
     pub display_name: Option<String>,
+    /// Why: required when the change grants qa, manager or auditor.
+    pub reason: Option<String>,
 }
 
 /// Add a user to the caller's tenant.
@@ -103,10 +105,12 @@ pub async fn list(
 }
 
 /// Change a user's roles, display name or active flag (deactivating revokes sessions).
+/// Nobody changes their own roles; granting qa, manager or auditor needs a `reason`.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])), request_body = PatchUser,
     params(("id" = uuid::Uuid, Path, description = "user id")),
     responses(
         (status = 200, body = UserView),
+        (status = 400, body = crate::error::Problem),
         (status = 403, body = crate::error::Problem),
         (status = 404, body = crate::error::Problem)
 ))]
@@ -127,6 +131,7 @@ pub async fn patch(
             roles: b.roles,
             active: b.active,
             display_name: b.display_name,
+            reason: b.reason,
         },
         ctx.0,
     )

@@ -46,6 +46,26 @@ impl Parts {
     pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
         self.xml.keys().map(String::as_str)
     }
+
+    /// A new package (stored, uncompressed) of these XML parts plus `name` holding
+    /// `bytes`: for a reader that requires a part the format does not.
+    pub(crate) fn repackaged_with(&self, name: &str, bytes: &[u8]) -> Result<Vec<u8>, IngestError> {
+        use std::io::Write;
+        let io =
+            |e: std::io::Error| IngestError::malformed("DOCX", format!("repackaging failed ({e})"));
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        let mut names: Vec<&String> = self.xml.keys().collect();
+        names.sort_unstable();
+        for n in names {
+            w.start_file(n.as_str(), opts).map_err(zip_err)?;
+            w.write_all(&self.xml[n]).map_err(io)?;
+        }
+        w.start_file(name, opts).map_err(zip_err)?;
+        w.write_all(bytes).map_err(io)?;
+        Ok(w.finish().map_err(zip_err)?.into_inner())
+    }
 }
 
 fn limits_err(reason: String) -> IngestError {

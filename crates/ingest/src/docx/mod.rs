@@ -38,6 +38,10 @@ use docx_rs::{ReadDocxOptions, ReaderError};
 
 const FORMAT: &str = "DOCX";
 
+/// An empty relationships part.
+const EMPTY_RELATIONSHIPS: &[u8] = br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"/>"#;
+
 pub(crate) fn parse(bytes: &[u8], limits: &Limits) -> Result<Document, IngestError> {
     let parts = archive::open(bytes, limits)?;
     let mut names: Vec<&str> = parts.names().collect();
@@ -122,8 +126,17 @@ pub(crate) fn parse(bytes: &[u8], limits: &Limits) -> Result<Document, IngestErr
         ));
     }
 
+    // docx-rs requires the main part's relationships, which the format does not: a minimal
+    // package (as some generators write it, and Word opens) is read with an empty one.
+    let patched;
+    let input = if parts.get(&rels_name).is_none() {
+        patched = parts.repackaged_with(&rels_name, EMPTY_RELATIONSHIPS)?;
+        patched.as_slice()
+    } else {
+        bytes
+    };
     let docx = docx_rs::read_docx_with_options(
-        bytes,
+        input,
         ReadDocxOptions::default().with_image_previews(false),
     )
     .map_err(reader_error)?;

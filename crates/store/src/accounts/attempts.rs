@@ -8,7 +8,10 @@ use crate::text::clip;
 use crate::{Slug, Store, StoreError, credentials, validate_username};
 use audit::EventDraft;
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    TransactionTrait,
+};
 use uuid::Uuid;
 
 /// How an attempt ended, as the attempt log records it.
@@ -20,6 +23,9 @@ pub enum FailureReason {
     BadCredentials,
     /// Refused without checking: the account is locked out.
     LockedOut,
+    /// Reserved, its password being checked ([`Store::reserve_attempt`]): counts as a
+    /// failure until it is resolved, so parallel guesses cannot all pass the gate.
+    Pending,
 }
 
 impl FailureReason {
@@ -28,6 +34,7 @@ impl FailureReason {
             FailureReason::Ok => "ok",
             FailureReason::BadCredentials => "bad_credentials",
             FailureReason::LockedOut => "locked_out",
+            FailureReason::Pending => "pending",
         }
     }
 }
@@ -57,7 +64,133 @@ async fn verify(password: &str, hash: String) -> Result<bool, StoreError> {
         .map_err(|e| StoreError::Internal(e.to_string()))
 }
 
+/// An attempt reserved by [`Store::reserve_attempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reservation {
+    /// The attempt's row; resolve it with [`Store::resolve_attempt`].
+    pub id: i64,
+    /// Failed attempts of the account in the window before this one.
+    pub failures_before: u64,
+}
+
+/// What [`Store::reserve_attempt`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// The attempt may check its password; resolve it afterwards.
+    Reserved(Reservation),
+    /// The failures reached the threshold: recorded as `locked_out`, no password check.
+    LockedOut { failures: u64 },
+    /// As many attempts as could still fail are checking their passwords right now: try
+    /// again in a moment (nothing was recorded).
+    Busy,
+}
+
+/// A `pending` attempt older than this is counted as failed (its process died).
+const PENDING_STALE_SECS: i64 = 120;
+
 impl Store {
+    /// Reserve an attempt of (tenant, username) atomically, in one transaction that
+    /// serialises the account's attempts (its first write takes SQLite's write lock; on
+    /// PostgreSQL a transaction-scoped advisory lock on the account): with `failed` the
+    /// failures since `since` (stale pending attempts included) and `pending` the attempts
+    /// checking their passwords now, `failed >= threshold` locks out, `failed + pending <
+    /// threshold` reserves a `pending` attempt, anything else is [`Slot::Busy`]. So however
+    /// many attempts run in parallel, at most `threshold` failures ever reach the password
+    /// check, and parallel right passwords are only delayed.
+    pub async fn reserve_attempt(
+        &self,
+        tenant: &str,
+        username: &str,
+        since: DateTime<Utc>,
+        threshold: u64,
+    ) -> Result<Slot, StoreError> {
+        let (tenant, username) = (clip(tenant, 64), clip(username, 128));
+        let now = Utc::now();
+        let stale = now - chrono::Duration::seconds(PENDING_STALE_SECS);
+        let txn = self.control().begin().await?;
+        if self.is_postgres() {
+            txn.execute(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DatabaseBackend::Postgres,
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                [format!("login:{tenant}/{username}").into()],
+            ))
+            .await?;
+        } else {
+            // A write first, so that this transaction holds SQLite's write lock before it
+            // reads (a read-then-write transaction could not upgrade under contention).
+            login_attempts::Entity::update_many()
+                .col_expr(
+                    login_attempts::Column::Reason,
+                    sea_orm::sea_query::Expr::value(FailureReason::BadCredentials.as_str()),
+                )
+                .filter(login_attempts::Column::TenantSlug.eq(tenant.as_str()))
+                .filter(login_attempts::Column::Username.eq(username.as_str()))
+                .filter(login_attempts::Column::Reason.eq(FailureReason::Pending.as_str()))
+                .filter(login_attempts::Column::At.lte(stale))
+                .exec(&txn)
+                .await?;
+        }
+        // One statement, so that an attempt resolved meanwhile is seen once, either way.
+        let counted = login_attempts::Entity::find()
+            .filter(login_attempts::Column::TenantSlug.eq(tenant.as_str()))
+            .filter(login_attempts::Column::Username.eq(username.as_str()))
+            .filter(login_attempts::Column::At.gt(since))
+            .filter(login_attempts::Column::Reason.is_in([
+                FailureReason::BadCredentials.as_str(),
+                FailureReason::Pending.as_str(),
+            ]))
+            .all(&txn)
+            .await?;
+        let pending = counted
+            .iter()
+            .filter(|r| r.reason == FailureReason::Pending.as_str() && r.at > stale)
+            .count() as u64;
+        let failed = counted.len() as u64 - pending;
+        let insert = |reason: FailureReason| login_attempts::ActiveModel {
+            tenant_slug: Set(tenant.clone()),
+            username: Set(username.clone()),
+            success: Set(false),
+            reason: Set(reason.as_str().to_owned()),
+            at: Set(now),
+            ..Default::default()
+        };
+        let slot = if failed >= threshold {
+            insert(FailureReason::LockedOut).insert(&txn).await?;
+            Slot::LockedOut { failures: failed }
+        } else if failed + pending < threshold {
+            let row = insert(FailureReason::Pending).insert(&txn).await?;
+            Slot::Reserved(Reservation {
+                id: row.id,
+                failures_before: failed,
+            })
+        } else {
+            Slot::Busy
+        };
+        txn.commit().await?;
+        Ok(slot)
+    }
+
+    /// Record how a reserved attempt ended (`ok` or `bad_credentials`).
+    pub async fn resolve_attempt(
+        &self,
+        r: &Reservation,
+        outcome: FailureReason,
+    ) -> Result<(), StoreError> {
+        login_attempts::Entity::update_many()
+            .col_expr(
+                login_attempts::Column::Reason,
+                sea_orm::sea_query::Expr::value(outcome.as_str()),
+            )
+            .col_expr(
+                login_attempts::Column::Success,
+                sea_orm::sea_query::Expr::value(outcome == FailureReason::Ok),
+            )
+            .filter(login_attempts::Column::Id.eq(r.id))
+            .exec(self.control())
+            .await?;
+        Ok(())
+    }
+
     /// Failed attempts (bad credentials) for (tenant, username) since `since`.
     pub async fn failures_since(
         &self,
@@ -72,26 +205,6 @@ impl Store {
             .filter(login_attempts::Column::At.gt(since))
             .count(self.control())
             .await?)
-    }
-
-    /// Record a login (or signature) attempt in the control plane.
-    pub async fn record_attempt(
-        &self,
-        tenant: &str,
-        username: &str,
-        outcome: FailureReason,
-    ) -> Result<(), StoreError> {
-        login_attempts::ActiveModel {
-            tenant_slug: Set(clip(tenant, 64)),
-            username: Set(clip(username, 128)),
-            success: Set(outcome == FailureReason::Ok),
-            reason: Set(outcome.as_str().to_owned()),
-            at: Set(Utc::now()),
-            ..Default::default()
-        }
-        .insert(self.control())
-        .await?;
-        Ok(())
     }
 
     /// Record an event in the trail of `tenant` if such a tenant exists (login attempts name

@@ -10,7 +10,7 @@ mod attempts;
 mod sessions;
 mod users;
 
-pub use attempts::{CredentialCheck, FailureReason};
+pub use attempts::{CredentialCheck, FailureReason, Reservation, Slot};
 pub(crate) use sessions::SessionCache;
 
 use crate::{Role, Slug};
@@ -79,6 +79,8 @@ pub struct UserPatch {
     pub roles: Option<Vec<Role>>,
     pub active: Option<bool>,
     pub display_name: Option<String>,
+    /// Why the change is made (recorded as the event's reason).
+    pub reason: Option<String>,
 }
 
 /// A successful login: the token is shown once and never stored.

@@ -4,6 +4,7 @@
 use super::{NewUser, Principal, UserInfo, UserPatch, user_info, user_json};
 use crate::credentials::{self, check_password_policy};
 use crate::entities::{sessions, tenants, user_roles, users};
+use crate::text::clip;
 use crate::{By, Role, Slug, Store, StoreError, validate_username};
 use chrono::Utc;
 use sea_orm::{
@@ -200,6 +201,10 @@ impl Store {
         let mut d = by.draft("user.update", "user", Some(user_id.to_string()));
         d.old_value = Some(user_json(&before));
         d.new_value = Some(user_json(&after));
+        d.reason = patch
+            .reason
+            .map(|r| clip(r.trim(), 1000))
+            .filter(|r| !r.is_empty());
         self.commit_with_event(txn, tenant, d).await?;
         self.session_cache().forget(|p| p.user_id != user_id);
         Ok(after)

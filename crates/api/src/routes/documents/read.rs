@@ -1,5 +1,6 @@
 //! Reading documents: the list, one document with its structure, the original bytes (an
-//! audited download) and the versions.
+//! audited download) and the versions, each version addressable (metadata, structure and
+//! original).
 
 use super::{DocumentDetail, DocumentPage, DocumentSummary, PageQuery, VersionView, detail};
 use crate::auth::{AnyRole, Guard};
@@ -58,8 +59,47 @@ pub async fn original(
     ctx: Ctx,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (v, bytes) =
-        service::documents::original(&state.store, &who, path.into_inner(), ctx.0).await?;
+    let out =
+        service::documents::original(&state.store, &who, path.into_inner(), None, ctx.0).await?;
+    Ok(download(out))
+}
+
+/// A document's metadata with one of its versions and that version's structure: every
+/// version stays readable (21 CFR Part 11 §11.10(b)).
+#[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{version}", tag = "documents", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "document id"), ("version" = i32, Path, description = "version number")),
+    responses((status = 200, body = DocumentDetail), (status = 404, body = crate::error::Problem)))]
+#[get("/documents/{id}/versions/{version}")]
+pub async fn get_version(
+    state: web::Data<AppState>,
+    who: Guard<AnyRole>,
+    path: web::Path<(Uuid, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, version) = path.into_inner();
+    let (d, v) = service::documents::get_version(&state.store, &who, id, version).await?;
+    Ok(HttpResponse::Ok().json(detail(d, v)?))
+}
+
+/// The exact bytes uploaded for one version (an audited download).
+#[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{version}/original", tag = "documents", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "document id"), ("version" = i32, Path, description = "version number")),
+    responses(
+        (status = 200, description = "the original file of that version", content_type = "application/octet-stream"),
+        (status = 404, body = crate::error::Problem)))]
+#[get("/documents/{id}/versions/{version}/original")]
+pub async fn version_original(
+    state: web::Data<AppState>,
+    who: Guard<AnyRole>,
+    ctx: Ctx,
+    path: web::Path<(Uuid, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, version) = path.into_inner();
+    let out = service::documents::original(&state.store, &who, id, Some(version), ctx.0).await?;
+    Ok(download(out))
+}
+
+/// The original as an attachment, with its media type and SHA-256.
+fn download((v, bytes): (store::documents::Version, Vec<u8>)) -> HttpResponse {
     let media = match v.format.as_str() {
         "pdf" => ingest::Format::Pdf.media_type(),
         "docx" => ingest::Format::Docx.media_type(),
@@ -76,14 +116,14 @@ pub async fn original(
             }
         })
         .collect();
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type(media)
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{ascii}\""),
         ))
         .insert_header(("X-Content-SHA256", v.blob_sha256))
-        .body(bytes))
+        .body(bytes)
 }
 
 /// Every version of a document, oldest first.
