@@ -28,6 +28,7 @@ impl MigratorTrait for ControlMigrator {
         vec![
             Box::new(control::m0001_control::Migration),
             Box::new(control::m0002_usernames::Migration),
+            Box::new(control::m0003_passwords::Migration),
         ]
     }
 }

@@ -108,6 +108,7 @@ impl TestServer {
                     display_name: None,
                     password: password.clone(),
                     roles: roles.to_vec(),
+                    must_change_password: false,
                 },
                 &store::By::system(),
             )

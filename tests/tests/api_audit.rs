@@ -818,6 +818,158 @@ async fn parallel_guesses(s: &TestServer) {
     );
 }
 
+/// The password lifecycle: the bootstrap admin must change the printed password before
+/// anything else; a change asks the current password, refuses the policy's failures and
+/// recent passwords; an admin's reset revokes the user's sessions and forces a change; every
+/// step is in the trail without any secret.
+async fn password_lifecycle(s: &TestServer) {
+    let (admin_name, boot_pw) = s
+        .bootstrap
+        .clone()
+        .expect("a fresh installation bootstraps");
+    let change = |token: String, current: String, new: String| {
+        s.client
+            .post(s.url("/api/v1/me/password"))
+            .bearer_auth(token)
+            .json(&json!({"current_password": current, "new_password": new}))
+            .send()
+    };
+    let login = body(s.login_raw("demo", &admin_name, &boot_pw).await, 200).await;
+    assert_eq!(login["user"]["must_change_password"], true, "{login}");
+    let admin = login["token"].as_str().unwrap().to_owned();
+    let p = body(s.get(&admin, "/api/v1/users").await, 403).await;
+    assert_eq!(
+        p["type"], "urn:dualcheck:problem:password_change_required",
+        "{p}"
+    );
+    body(s.get(&admin, "/api/v1/me").await, 200).await;
+    let good = "a brand new admin passphrase".to_owned();
+    body(
+        change(admin.clone(), "not the password".into(), good.clone())
+            .await
+            .unwrap(),
+        401,
+    )
+    .await;
+    body(
+        change(admin.clone(), boot_pw.clone(), boot_pw.clone())
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    body(
+        change(admin.clone(), boot_pw.clone(), "short".into())
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    let v = body(
+        change(admin.clone(), boot_pw.clone(), good.clone())
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(v["must_change_password"], false);
+    body(s.get(&admin, "/api/v1/users").await, 200).await;
+    // The previous password cannot come back.
+    let p = body(
+        change(admin.clone(), good.clone(), boot_pw.clone())
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("last 5"), "{p}");
+
+    // An admin's reset: the user's sessions end, and a change is due at the next login.
+    let rita_pw = s.user("demo", "rita", &[Role::Writer]).await;
+    let rita_old = body(s.login_raw("demo", "rita", &rita_pw).await, 200).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let users = body(s.get(&admin, "/api/v1/users").await, 200).await;
+    let id_of = |name: &str| {
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let reset = |id: String, pw: &str| {
+        s.client
+            .post(s.url(&format!("/api/v1/users/{id}/password")))
+            .bearer_auth(&admin)
+            .json(&json!({"new_password": pw, "reason": "forgotten (ticket 42)"}))
+            .send()
+    };
+    let p = body(
+        reset(id_of(&admin_name), "my own temporary pass")
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("/api/v1/me/password"),
+        "{p}"
+    );
+    let temp = "a temporary passphrase for rita";
+    let v = body(reset(id_of("rita"), temp).await.unwrap(), 200).await;
+    assert_eq!(v["must_change_password"], true);
+    body(s.get(&rita_old, "/api/v1/me").await, 401).await;
+    body(s.login_raw("demo", "rita", &rita_pw).await, 401).await;
+    let rita = body(s.login_raw("demo", "rita", temp).await, 200).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    body(s.get(&rita, "/api/v1/documents").await, 403).await;
+    let rita_new = "rita chose this passphrase".to_owned();
+    body(
+        change(rita.clone(), temp.into(), rita_new.clone())
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    body(s.get(&rita, "/api/v1/documents").await, 200).await;
+
+    // In the trail, without a secret.
+    let auditor = s.token("demo", "audrey", &[Role::Auditor]).await;
+    let trail = s
+        .get(&auditor, "/api/v1/audit/export?format=jsonl")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for action in [
+        "user.password_change",
+        "user.password_reset",
+        "auth.password_change_failed",
+    ] {
+        assert!(trail.contains(action), "{action} missing");
+    }
+    assert!(trail.contains("forgotten (ticket 42)"));
+    for secret in [
+        boot_pw.as_str(),
+        good.as_str(),
+        temp,
+        rita_new.as_str(),
+        "$argon2",
+    ] {
+        assert!(!trail.contains(secret), "the trail holds a secret");
+    }
+}
+
 /// Many logins at once (more than the database pool): each gets its session and its event;
 /// the event and the session are written together without holding two pooled connections.
 async fn concurrent_logins(s: &TestServer) {
@@ -880,3 +1032,4 @@ on_both!(logins_at_once, concurrent_logins);
 on_both!(signature_separation_of_duties, separation_of_duties);
 on_both!(own_roles_and_grant_reasons, role_changes);
 on_both!(lockout_under_parallel_guesses, parallel_guesses);
+on_both!(passwords_change_reset_history, password_lifecycle);

@@ -97,6 +97,53 @@ fn tenants_users_and_migrations() {
         !text(&out.stdout).contains("passphrase"),
         "never echo the password"
     );
+
+    // The operator resets a password: a change is due at the next login.
+    let reset = [
+        "user",
+        "reset-password",
+        "--tenant",
+        "acme",
+        "alice",
+        "--password-stdin",
+    ];
+    let out = run(&data, &reset, Some("a temporary passphrase\n"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("must choose a new one"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(&data, &reset, Some("short\n"));
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("at least 12"),
+        "{}",
+        text(&out.stderr)
+    );
+    let nobody = [
+        "user",
+        "reset-password",
+        "--tenant",
+        "acme",
+        "nobody",
+        "--password-stdin",
+    ];
+    let out = run(&data, &nobody, Some("a temporary passphrase\n"));
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("not found"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(
+        &data,
+        &["audit", "export", "--tenant", "acme", "--format", "csv"],
+        None,
+    );
+    let csv = text(&out.stdout);
+    assert!(csv.contains("user.password_reset"), "{csv}");
+    assert!(!csv.contains("temporary passphrase"));
 }
 
 #[test]

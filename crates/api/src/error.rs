@@ -72,6 +72,7 @@ impl ApiError {
                 }
                 ServiceError::SignaturePolicy(_) => (S::FORBIDDEN, "separation_of_duties"),
                 ServiceError::Busy(_) => (S::SERVICE_UNAVAILABLE, "busy"),
+                ServiceError::PasswordChangeRequired => (S::FORBIDDEN, "password_change_required"),
                 ServiceError::ModelNotInstalled(_) | ServiceError::ModelUnusable { .. } => {
                     (S::SERVICE_UNAVAILABLE, "model_unavailable")
                 }

@@ -39,13 +39,24 @@ pub fn roles_for_meaning(meaning: Meaning) -> &'static [Role] {
     crate::signature_policy::rule(meaning).roles
 }
 
+/// What a user may do while a password change is due: change it, see themselves, log out.
+pub fn require_even_before_password_change(_who: &Principal) -> Result<(), ServiceError> {
+    Ok(())
+}
+
 /// Whether `who` may take `action`.
 pub fn allowed(who: &Principal, action: Action) -> bool {
     who.has_any(action.roles())
 }
 
-/// `Ok` when `who` may take `action`, else [`ServiceError::Forbidden`].
+/// `Ok` when `who` may take `action`, else [`ServiceError::Forbidden`]; a user whose
+/// password must be changed first may take no action at all
+/// ([`ServiceError::PasswordChangeRequired`]).
 pub fn require(who: &Principal, action: Action) -> Result<(), ServiceError> {
+    require_even_before_password_change(who)?;
+    if who.must_change_password {
+        return Err(ServiceError::PasswordChangeRequired);
+    }
     if allowed(who, action) {
         Ok(())
     } else {

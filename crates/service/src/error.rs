@@ -14,6 +14,10 @@ pub enum ServiceError {
     /// The caller's roles do not allow this action.
     #[error("your roles do not allow this action")]
     Forbidden,
+    /// The user's password was set by someone else (bootstrap, an admin's reset): they
+    /// must change it (`POST /api/v1/me/password`) before anything else.
+    #[error("change your password first (POST /api/v1/me/password): it was set by someone else")]
+    PasswordChangeRequired,
     /// Refused whatever the caller's roles (the message says why and who can do it).
     #[error("{0}")]
     Refused(String),

@@ -11,6 +11,7 @@
 //!   model and the one path that verifies and fetches model files;
 //! - [`authz`]: the one table of who may do what;
 //! - [`accounts`]: log in and out, the current user, user management;
+//! - [`passwords`]: change one's own password, an admin's reset, the history;
 //! - [`lockout`]: the lockout policy, the one gate login and signing both pass;
 //! - [`documents`]: upload, new versions, reads and downloads;
 //! - [`signing`]: electronic signatures (role for meaning, password again, lockout,
@@ -30,6 +31,7 @@ pub mod documents;
 mod error;
 pub mod lockout;
 pub mod models;
+pub mod passwords;
 pub mod signature_policy;
 pub mod signing;
 

@@ -20,6 +20,7 @@ const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 pub enum During {
     Login,
     Signature,
+    PasswordChange,
 }
 
 impl During {
@@ -27,6 +28,7 @@ impl During {
         match self {
             During::Login => "login",
             During::Signature => "signature",
+            During::PasswordChange => "password_change",
         }
     }
 }

@@ -58,6 +58,7 @@ async fn accounts(s: &Store) {
         display_name: Some("Alice".into()),
         password: password.into(),
         roles,
+        must_change_password: false,
     };
     let by = store::By::system();
     let weak = service::accounts::create_user_as_operator(

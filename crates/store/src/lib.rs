@@ -39,8 +39,8 @@ mod text;
 mod unit_of_work;
 
 pub use accounts::{
-    CredentialCheck, FailureReason, LoginOutcome, NewUser, Principal, Reservation, SessionPolicy,
-    Slot, UserInfo, UserPatch,
+    CredentialCheck, FailureReason, LoginOutcome, NewUser, PASSWORD_HISTORY, PasswordChange,
+    Principal, Reservation, SessionPolicy, Slot, UserInfo, UserPatch,
 };
 pub use audit::{Actor, RequestContext};
 pub use audit_log::{AuditFilter, AuditSigner, By};

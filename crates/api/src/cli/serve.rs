@@ -21,7 +21,9 @@ pub fn run(_args: ServeArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
             println!(
                 "first start: created tenant \"demo\" with user \"{user}\" (role admin), password: {password}"
             );
-            println!("this password is shown once; change it or create other users now");
+            println!(
+                "this password is shown once and must be changed at first login (POST /api/v1/me/password)"
+            );
         }
         let scheme = if tls { "https" } else { "http" };
         println!("dualcheck listening on {scheme}://{}", running.addr);

@@ -1,4 +1,4 @@
-//! Login, logout and the current user.
+//! Login, logout, the current user and their password.
 
 use crate::auth::{AnyRole, Guard};
 use crate::context::Ctx;
@@ -101,4 +101,41 @@ pub async fn me(state: web::Data<AppState>, who: Guard<AnyRole>) -> Result<HttpR
         tenant: who.tenant.to_string(),
         user: user.into(),
     }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    /// At least 12 characters, not the username, not the current one nor one of the last
+    /// five.
+    pub new_password: String,
+}
+
+/// Change one's own password (the current one is asked again and counts toward the
+/// lockout); the other sessions of the user are revoked. Allowed while a password change
+/// is due, when nothing else is.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", security(("bearer" = [])), request_body = ChangePassword, responses(
+    (status = 200, body = UserView),
+    (status = 400, description = "the new password breaks the policy or was used recently", body = crate::error::Problem),
+    (status = 401, description = "wrong current password (counted toward the lockout)", body = crate::error::Problem),
+    (status = 429, body = crate::error::Problem)
+))]
+#[post("/me/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    who: Guard<AnyRole>,
+    ctx: Ctx,
+    body: web::Json<ChangePassword>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let user = service::passwords::change_own(
+        &state.store,
+        &who,
+        &b.current_password,
+        &b.new_password,
+        ctx.0,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(UserView::from(user)))
 }

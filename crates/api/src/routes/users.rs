@@ -18,6 +18,9 @@ pub struct UserView {
     #[schema(value_type = Vec<String>)]
     pub roles: Vec<Role>,
     pub active: bool,
+    /// The password was set by someone else: nothing but `POST /api/v1/me/password` is
+    /// allowed until it is changed.
+    pub must_change_password: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -29,6 +32,7 @@ impl From<UserInfo> for UserView {
             display_name: u.display_name,
             roles: u.roles,
             active: u.active,
+            must_change_password: u.must_change_password,
             created_at: u.created_at,
         }
     }
@@ -79,6 +83,7 @@ pub async fn create(
             display_name: b.display_name,
             password: b.password,
             roles: b.roles,
+            must_change_password: true,
         },
         ctx.0,
     )
@@ -133,6 +138,47 @@ pub async fn patch(
             display_name: b.display_name,
             reason: b.reason,
         },
+        ctx.0,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(UserView::from(user)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPassword {
+    /// A temporary password (at least 12 characters, not the username); the user must
+    /// change it at next login.
+    pub new_password: String,
+    /// Why (recorded with the `user.password_reset` event).
+    pub reason: Option<String>,
+}
+
+/// Reset another user's password: their sessions are revoked and they must choose a new
+/// one at next login. Not for one's own password (`POST /api/v1/me/password`).
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", security(("bearer" = [])), request_body = ResetPassword,
+    params(("id" = uuid::Uuid, Path, description = "user id")),
+    responses(
+        (status = 200, body = UserView),
+        (status = 400, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)
+))]
+#[post("/users/{id}/password")]
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    who: Guard<CanManageUsers>,
+    ctx: Ctx,
+    path: web::Path<uuid::Uuid>,
+    body: web::Json<ResetPassword>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let user = service::passwords::reset(
+        &state.store,
+        &who,
+        path.into_inner(),
+        &b.new_password,
+        b.reason,
         ctx.0,
     )
     .await?;

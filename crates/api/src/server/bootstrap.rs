@@ -27,6 +27,7 @@ pub(super) async fn bootstrap(
                 display_name: Some("Administrator".into()),
                 password: password.clone(),
                 roles: vec![Role::Admin],
+                must_change_password: true,
             },
             &store::By::system(),
         )

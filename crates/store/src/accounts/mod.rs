@@ -4,13 +4,16 @@
 //! - [`users`](self::users): create, list, change users and their roles;
 //! - [`sessions`](self::sessions): open, resolve (with a short in-memory cache) and revoke
 //!   sessions;
-//! - [`attempts`](self::attempts): the login-attempt log and password checks.
+//! - [`attempts`](self::attempts): the login-attempt log and password checks;
+//! - [`passwords`](self::passwords): password changes and the password history.
 
 mod attempts;
+mod passwords;
 mod sessions;
 mod users;
 
 pub use attempts::{CredentialCheck, FailureReason, Reservation, Slot};
+pub use passwords::{PASSWORD_HISTORY, PasswordChange};
 pub(crate) use sessions::SessionCache;
 
 use crate::{Role, Slug};
@@ -46,6 +49,8 @@ pub struct Principal {
     pub tenant_id: Uuid,
     pub tenant: Slug,
     pub roles: Vec<Role>,
+    /// The user must change their password before anything else (`service::authz`).
+    pub must_change_password: bool,
 }
 
 impl Principal {
@@ -62,6 +67,8 @@ pub struct UserInfo {
     pub display_name: String,
     pub roles: Vec<Role>,
     pub active: bool,
+    /// A password change is due before anything else.
+    pub must_change_password: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -71,6 +78,9 @@ pub struct NewUser {
     pub display_name: Option<String>,
     pub password: String,
     pub roles: Vec<Role>,
+    /// The password was chosen by someone else (an admin, the operator, the bootstrap):
+    /// the user must change it at first login.
+    pub must_change_password: bool,
 }
 
 /// Changes to a user; `None` leaves a field as it is.
@@ -102,6 +112,7 @@ pub(crate) fn user_json(u: &UserInfo) -> serde_json::Value {
         "display_name": u.display_name,
         "roles": u.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
         "active": u.active,
+        "must_change_password": u.must_change_password,
     })
 }
 
@@ -112,6 +123,7 @@ pub(crate) fn user_info(u: crate::entities::users::Model, roles: Vec<Role>) -> U
         display_name: u.display_name,
         roles,
         active: u.active,
+        must_change_password: u.must_change_password,
         created_at: u.created_at,
     }
 }

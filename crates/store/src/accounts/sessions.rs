@@ -175,6 +175,7 @@ impl Store {
             tenant_id: t.id,
             tenant: Slug::parse(&t.slug)?,
             roles,
+            must_change_password: u.must_change_password,
         };
         self.session_cache().put(
             hash,

@@ -75,6 +75,7 @@ impl Store {
             display_name: Set(display_name.clone()),
             password_hash: Set(hash),
             active: Set(true),
+            must_change_password: Set(new.must_change_password),
             created_at: Set(now),
             updated_at: Set(now),
         }
@@ -105,6 +106,7 @@ impl Store {
             display_name,
             roles,
             active: true,
+            must_change_password: new.must_change_password,
             created_at: now,
         };
         let mut d = by.draft("user.create", "user", Some(id.to_string()));

@@ -12,6 +12,9 @@ pub struct Model {
     pub display_name: String,
     pub password_hash: String,
     pub active: bool,
+    /// Set for the bootstrap admin and by an admin's reset: nothing but a password change
+    /// is allowed until the user has chosen a new password.
+    pub must_change_password: bool,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }
