@@ -53,7 +53,12 @@ async fn problem(res: reqwest::Response, status: u16) -> Value {
 
 // ---------------------------------------------------------------- scenarios
 
+/// The `[server] metrics_token` of the ops test.
+const METRICS_TOKEN: &str = "a metrics token of more than thirty-two characters";
+
 async fn upload_and_read_back(s: &TestServer) {
+    // Metrics are off by default.
+    problem(s.client.get(s.url("/metrics")).send().await.unwrap(), 404).await;
     let token = s.token("acme", "wendy", &[Role::Writer]).await;
     // me
     let me: Value = s.get(&token, "/api/v1/me").await.json().await.unwrap();
@@ -556,9 +561,18 @@ async fn security_headers_and_ops(s: &TestServer) {
     // Errors carry the headers too.
     let res = s.client.get(s.url("/api/v1/me")).send().await.unwrap();
     assert_eq!(res.headers()["x-frame-options"], "DENY");
+    // Metrics need their token.
+    for auth in ["", "Bearer wrong-token", "Basic eA=="] {
+        let mut req = s.client.get(s.url("/metrics"));
+        if !auth.is_empty() {
+            req = req.header("authorization", auth);
+        }
+        problem(req.send().await.unwrap(), 401).await;
+    }
     let metrics = s
         .client
         .get(s.url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .unwrap()
@@ -654,7 +668,10 @@ on_both!(malformed_and_hostile, bad_input, |c| c
     .server
     .max_upload_bytes =
     64 * 1024);
-on_both!(headers_ops_openapi, security_headers_and_ops, |_| {});
+on_both!(headers_ops_openapi, security_headers_and_ops, |c| c
+    .server
+    .metrics_token =
+    Some(dualcheck_api::settings::Secret::new(METRICS_TOKEN)));
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_expiry_sqlite() {

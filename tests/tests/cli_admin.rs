@@ -106,6 +106,8 @@ fn tenants_users_and_migrations() {
         "acme",
         "alice",
         "--password-stdin",
+        "--actor",
+        "Olga Operator",
     ];
     let out = run(&data, &reset, Some("a temporary passphrase\n"));
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -143,6 +145,10 @@ fn tenants_users_and_migrations() {
     );
     let csv = text(&out.stdout);
     assert!(csv.contains("user.password_reset"), "{csv}");
+    assert!(
+        csv.contains("Olga Operator ("),
+        "the --actor name is recorded: {csv}"
+    );
     assert!(!csv.contains("temporary passphrase"));
 }
 

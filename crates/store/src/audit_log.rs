@@ -34,11 +34,21 @@ impl By {
 
     /// An operator at the command line: the OS user, recorded as such.
     pub fn cli(os_user: &str) -> Self {
+        Self::cli_as(os_user, None)
+    }
+
+    /// An operator at the command line, the OS user and the name they gave (`--actor`):
+    /// an OS account shared by several people still names the person.
+    pub fn cli_as(os_user: &str, actor: Option<&str>) -> Self {
+        let printed = match actor {
+            Some(a) => format!("{a} ({os_user}, command line)"),
+            None => format!("{os_user} (command line)"),
+        };
         Self {
             actor: Actor {
                 user_id: None,
-                username: Some(format!("cli:{os_user}")),
-                printed_name: Some(format!("{os_user} (command line)")),
+                username: Some(crate::clip(&format!("cli:{os_user}"), 128)),
+                printed_name: Some(crate::clip(&printed, 200)),
             },
             request: RequestContext::default(),
         }

@@ -29,6 +29,10 @@ pub struct Cli {
     /// environment variables override it. Every command reads the same settings.
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
+    /// Who runs the command (a person's name), recorded in the audit trail beside the OS
+    /// user: needed when an OS account is shared.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub actor: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -73,6 +77,14 @@ pub fn main() -> ExitCode {
         print!("{}", crate::Settings::reference());
         return ExitCode::SUCCESS;
     }
+    if let Some(a) = &cli.actor {
+        let a = a.trim();
+        if a.is_empty() || a.chars().count() > 100 || a.chars().any(char::is_control) {
+            eprintln!("error: --actor must be a name of 1 to 100 printable characters");
+            return ExitCode::FAILURE;
+        }
+        let _ = ACTOR.set(a.to_owned());
+    }
     let loaded = match crate::Settings::load(cli.config.as_deref()) {
         Ok(l) => l,
         Err(e) => {
@@ -113,11 +125,15 @@ pub fn main() -> ExitCode {
 
 /// The operator running an administrative command, as the audit trail records them: the OS
 /// account (`USER`/`LOGNAME`), marked as the command line.
+/// The `--actor` of this invocation (set once in [`main`]).
+static ACTOR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The operator as the trail records them: the OS user and, with `--actor`, the name given.
 pub(crate) fn operator() -> store::By {
     let who = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "unknown".into());
-    store::By::cli(&who)
+    store::By::cli_as(&who, ACTOR.get().map(String::as_str))
 }
 
 /// Open and migrate the store for an administrative command, with the installation's

@@ -13,7 +13,7 @@ pub use env::NOT_SETTINGS;
 pub use sections::{
     Audit, Database, Field, Log, Models, Rules, Server, Sessions, Settings, Storage,
 };
-pub use value::{DatabaseUrl, LogFormat, SettingValue};
+pub use value::{DatabaseUrl, LogFormat, Secret, SettingValue};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -107,6 +107,30 @@ impl Settings {
         if self.sessions.idle_secs == 0 || self.sessions.absolute_secs == 0 {
             return Err(SettingsError::Invalid(
                 "sessions.idle_secs and sessions.absolute_secs must be at least 1 second".into(),
+            ));
+        }
+        // Durations that time arithmetic (now + duration) could overflow are refused here,
+        // not met as a panic or a wrapped expiry later.
+        const YEAR_SECS: u64 = 365 * 24 * 3600;
+        for (name, secs) in [
+            ("sessions.idle_secs", self.sessions.idle_secs),
+            ("sessions.absolute_secs", self.sessions.absolute_secs),
+            (
+                "audit.checkpoint_minutes",
+                self.audit.checkpoint_minutes.saturating_mul(60),
+            ),
+        ] {
+            if secs > YEAR_SECS {
+                return Err(SettingsError::Invalid(format!(
+                    "{name} is more than a year; use a shorter time"
+                )));
+            }
+        }
+        if let Some(t) = &self.server.metrics_token
+            && t.expose().chars().count() < 32
+        {
+            return Err(SettingsError::Invalid(
+                "server.metrics_token is too short: use at least 32 random characters".into(),
             ));
         }
         if self.server.max_upload_bytes == 0 {

@@ -4,7 +4,7 @@
 //! file with serde, unknown keys refused), the environment mapping
 //! (`DUALCHECK_<SECTION>__<KEY>`), and the reference table in the README.
 
-use super::value::{DatabaseUrl, LogFormat, SettingValue};
+use super::value::{DatabaseUrl, LogFormat, Secret, SettingValue};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -165,6 +165,9 @@ section! {
         /// PEM private key for HTTPS. Only the path is a setting: the key itself is read at
         /// start and appears in no log, fingerprint or output.
         tls_key: Option<PathBuf> = None, alias "DUALCHECK_TLS_KEY";
+        /// Bearer token that `GET /metrics` requires; unset: `/metrics` is off (404).
+        /// Secret: shown everywhere as `***`.
+        metrics_token: Option<Secret> = None;
     }
 }
 

@@ -166,9 +166,37 @@ fn validation_names_the_setting() {
         ("DUALCHECK_SESSIONS__IDLE_SECS", "0", "sessions.idle_secs"),
         ("DUALCHECK_SERVER__TLS_CERT", "/c.pem", "server.tls_key"),
         ("DUALCHECK_SERVER__WORKERS", "0", "server.workers"),
+        (
+            "DUALCHECK_SESSIONS__ABSOLUTE_SECS",
+            "18446744073709551615",
+            "sessions.absolute_secs",
+        ),
+        (
+            "DUALCHECK_AUDIT__CHECKPOINT_MINUTES",
+            "9999999999",
+            "audit.checkpoint_minutes",
+        ),
+        ("DUALCHECK_SERVER__METRICS_TOKEN", "short", "32"),
     ] {
         let e =
             Settings::load_from(Some(Path::new("/dev/null")), vars(&[(var, val)])).expect_err(var);
         assert!(e.to_string().contains(says), "{var}: {e}");
     }
+}
+
+#[test]
+fn the_metrics_token_is_never_shown() {
+    let token = "a metrics token that nobody may read in a log";
+    let s = Settings::load_from(
+        Some(Path::new("/dev/null")),
+        vars(&[("DUALCHECK_SERVER__METRICS_TOKEN", token)]),
+    )
+    .expect("a long token is accepted")
+    .settings;
+    assert_eq!(
+        s.server.metrics_token.as_ref().map(|t| t.expose()),
+        Some(token)
+    );
+    assert!(!format!("{s:?}").contains(token));
+    assert!(!s.to_redacted_toml().contains(token));
 }

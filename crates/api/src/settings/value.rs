@@ -143,6 +143,54 @@ impl SettingValue for DatabaseUrl {
     }
 }
 
+/// A secret text (a token): never shown. `Debug`, `Display`, serialisation (the start-up
+/// fingerprint, `dualcheck settings show`) all give `***`; [`Secret::expose`] is for the one
+/// caller that compares it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("***")
+    }
+}
+
+impl SettingValue for Secret {
+    const KIND: &'static str = "text (secret, 32+ characters)";
+    fn parse_env(raw: &str) -> Result<Self, String> {
+        if raw.trim().chars().count() < 32 {
+            return Err("too short: use at least 32 random characters".into());
+        }
+        Ok(Self(raw.trim().to_string()))
+    }
+    fn show(&self) -> String {
+        "`***`".into()
+    }
+}
+
 /// `scheme://user:password@host/...?password=...` with both passwords as `***`.
 fn redact_url(url: &str) -> String {
     let mut out = url.to_string();
