@@ -56,6 +56,21 @@ pub struct Problem {
 }
 
 impl ApiError {
+    /// The whole cause, for the log (the client gets [`ApiError::detail`]).
+    fn cause(&self) -> String {
+        match self {
+            ApiError::Internal(why) => format!("internal error: {why}"),
+            other => other.to_string(),
+        }
+    }
+
+    fn ingest(&self) -> Option<&IngestError> {
+        match self {
+            ApiError::Ingest(e) | ApiError::Service(ServiceError::Document(e)) => Some(e),
+            _ => None,
+        }
+    }
+
     fn parts(&self) -> (StatusCode, &'static str) {
         use StatusCode as S;
         match self {
@@ -154,7 +169,10 @@ impl ResponseError for ApiError {
         let (status, code) = self.parts();
         let request_id = current_request_id();
         if status.is_server_error() {
-            tracing::error!(request_id = %request_id, error = %self, "request failed");
+            tracing::error!(request_id = %request_id, cause = %self.cause(), "request failed");
+        } else if let Some(detail) = self.ingest().and_then(IngestError::log_detail) {
+            // A parser's panic: its text is for the operator, never for the client.
+            tracing::warn!(request_id = %request_id, parser_panic = %detail, "a parser stopped on an upload");
         }
         let body = Problem {
             kind: format!("urn:dualcheck:problem:{code}"),

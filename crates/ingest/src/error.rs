@@ -34,6 +34,17 @@ pub enum IngestError {
         reason: String,
     },
 
+    /// A parser stopped on data it did not expect (a panic, caught). The message shown is
+    /// generic; `detail` (the panic text) is for the operator's log only
+    /// ([`IngestError::log_detail`]), never for the client.
+    #[error(
+        "the {format} file could not be read (the parser stopped on unexpected data); re-export it from the authoring tool and try again"
+    )]
+    ParserFailed {
+        format: &'static str,
+        detail: String,
+    },
+
     #[error(
         "the DOCX expands to more than allowed ({reason}); it may be a zip bomb, or the limits (ingest.max_uncompressed_bytes, ingest.max_compression_ratio) need raising"
     )]
@@ -48,6 +59,14 @@ impl IngestError {
         }
     }
 
+    /// What the operator's log may hold beyond the message: the caught panic's text.
+    pub fn log_detail(&self) -> Option<&str> {
+        match self {
+            IngestError::ParserFailed { detail, .. } => Some(detail),
+            _ => None,
+        }
+    }
+
     /// A stable machine code for the error (used in API problem types and CLI output).
     pub fn code(&self) -> &'static str {
         match self {
@@ -56,7 +75,7 @@ impl IngestError {
             IngestError::TooManyPages { .. } => "too_many_pages",
             IngestError::UnsupportedFormat { .. } => "unsupported_format",
             IngestError::Encrypted => "encrypted",
-            IngestError::Malformed { .. } => "malformed",
+            IngestError::Malformed { .. } | IngestError::ParserFailed { .. } => "malformed",
             IngestError::ArchiveLimits { .. } => "archive_limits",
         }
     }

@@ -74,21 +74,29 @@ pub fn parse_with(bytes: &[u8], limits: &Limits) -> Result<Document, IngestError
         });
     }
     let format = detect(bytes)?;
-    let guarded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match format {
+    guarded(format, || match format {
         Format::Pdf => pdf::parse(bytes, limits),
         Format::Docx => docx::parse(bytes, limits),
-    }));
-    match guarded {
+    })
+}
+
+/// Run a parser behind the panic guard: a panic becomes [`IngestError::ParserFailed`],
+/// whose message is generic and whose panic text is kept for the log only.
+fn guarded(
+    format: Format,
+    parse: impl FnOnce() -> Result<Document, IngestError>,
+) -> Result<Document, IngestError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)) {
         Ok(result) => result,
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "the parser stopped on unexpected data".to_string());
-            Err(IngestError::Malformed {
+                .unwrap_or_else(|| "a panic without a message".to_string());
+            Err(IngestError::ParserFailed {
                 format: format.as_str(),
-                reason: format!("internal parser failure ({what})"),
+                detail: what,
             })
         }
     }
@@ -97,4 +105,20 @@ pub fn parse_with(bytes: &[u8], limits: &Limits) -> Result<Document, IngestError
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod guard_tests {
+    use super::*;
+
+    #[test]
+    fn a_parser_panic_is_a_generic_error_with_the_text_for_the_log() {
+        let e = guarded(Format::Pdf, || {
+            panic!("index 7 out of range in /secret/path")
+        })
+        .expect_err("a panic is an error");
+        assert_eq!(e.code(), "malformed");
+        assert!(!e.to_string().contains("secret"), "{e}");
+        assert_eq!(e.log_detail(), Some("index 7 out of range in /secret/path"));
+    }
 }

@@ -303,7 +303,7 @@ fn broken_pdfs_are_typed_errors() {
     ));
     // Cut in half: either recovered or a typed malformed error, never a panic.
     match ingest::parse(&good[..good.len() / 2]) {
-        Ok(_) | Err(IngestError::Malformed { .. }) => {}
+        Ok(_) | Err(IngestError::Malformed { .. } | IngestError::ParserFailed { .. }) => {}
         Err(e) => panic!("unexpected error kind {e:?}"),
     }
 }
