@@ -106,6 +106,20 @@ pub async fn list_users(store: &Store, who: &Principal) -> Result<Vec<UserInfo>,
     Ok(store.list_users(who.tenant_id).await?)
 }
 
+/// The user of tenant `tenant_id` that `is` picks (another tenant's user is not found).
+pub(crate) async fn user_of_tenant(
+    store: &Store,
+    tenant_id: Uuid,
+    is: impl Fn(&UserInfo) -> bool,
+) -> Result<UserInfo, ServiceError> {
+    store
+        .list_users(tenant_id)
+        .await?
+        .into_iter()
+        .find(|u| is(u))
+        .ok_or(ServiceError::NotFound("user"))
+}
+
 /// Roles whose grant needs a reason in the user's audit event: they review, approve or
 /// read the trail.
 pub const GRANTS_NEEDING_A_REASON: [Role; 3] = [Role::Qa, Role::Manager, Role::Auditor];
@@ -127,12 +141,7 @@ pub async fn update_user(
                 "you cannot change your own roles; another administrator must".into(),
             ));
         }
-        let current = store
-            .list_users(who.tenant_id)
-            .await?
-            .into_iter()
-            .find(|u| u.id == user_id)
-            .ok_or(ServiceError::NotFound("user"))?;
+        let current = user_of_tenant(store, who.tenant_id, |u| u.id == user_id).await?;
         let granted: Vec<&Role> = roles
             .iter()
             .filter(|r| GRANTS_NEEDING_A_REASON.contains(r) && !current.roles.contains(r))

@@ -6,6 +6,7 @@
 //! `user.password_reset`, `auth.password_change_failed`) without any secret.
 
 use crate::ServiceError;
+use crate::accounts::user_of_tenant;
 use crate::authz::{Action, require_even_before_password_change};
 use crate::lockout::{self, Attempt, During};
 use audit::{Actor, EventDraft, RequestContext};
@@ -109,12 +110,7 @@ pub async fn reset(
             "change your own password with POST /api/v1/me/password (your current password is asked)".into(),
         ));
     }
-    let target = store
-        .list_users(who.tenant_id)
-        .await?
-        .into_iter()
-        .find(|u| u.id == user_id)
-        .ok_or(ServiceError::NotFound("user"))?;
+    let target = user_of_tenant(store, who.tenant_id, |u| u.id == user_id).await?;
     check_password_policy(&target.username, temporary)?;
     Ok(store
         .set_password(
@@ -138,12 +134,7 @@ pub async fn reset_as_operator(
         .find_tenant(tenant.as_str())
         .await?
         .ok_or_else(|| store::StoreError::UnknownTenant(tenant.to_string()))?;
-    let target = store
-        .list_users(t.id)
-        .await?
-        .into_iter()
-        .find(|u| u.username == username)
-        .ok_or(ServiceError::NotFound("user"))?;
+    let target = user_of_tenant(store, t.id, |u| u.username == username).await?;
     check_password_policy(&target.username, temporary)?;
     Ok(store
         .set_password(tenant, t.id, reset_change(target.id, temporary, None), by)

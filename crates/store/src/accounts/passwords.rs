@@ -4,7 +4,7 @@
 //! the new one is acceptable, is the application layer's (`service::accounts`).
 
 use super::{UserInfo, user_info};
-use crate::entities::{password_history, sessions, users};
+use crate::entities::{password_history, users};
 use crate::{By, Slug, Store, StoreError, credentials};
 use chrono::Utc;
 use sea_orm::{
@@ -105,17 +105,8 @@ impl Store {
         am.must_change_password = Set(change.must_change);
         am.updated_at = Set(now);
         let u = am.update(&txn).await?;
-        let mut revoke = sessions::Entity::update_many()
-            .col_expr(
-                sessions::Column::RevokedAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
-            .filter(sessions::Column::UserId.eq(user_id))
-            .filter(sessions::Column::RevokedAt.is_null());
-        if let Some(keep) = change.keep_session {
-            revoke = revoke.filter(sessions::Column::Id.ne(keep));
-        }
-        let revoked = revoke.exec(&txn).await?.rows_affected;
+        let revoked =
+            super::sessions::revoke_user_sessions(&txn, user_id, change.keep_session).await?;
         let info = user_info(u, self.roles_of(user_id).await?);
         let mut d = by.draft(change.action, "user", Some(user_id.to_string()));
         d.new_value = Some(serde_json::json!({

@@ -207,3 +207,20 @@ impl Store {
         Ok(())
     }
 }
+
+/// Revoke the open sessions of `user_id` in `txn`, except `keep` (the caller's own);
+/// returns how many were revoked.
+pub(crate) async fn revoke_user_sessions(
+    txn: &sea_orm::DatabaseTransaction,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+) -> Result<u64, StoreError> {
+    let mut q = sessions::Entity::update_many()
+        .col_expr(sessions::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(sessions::Column::UserId.eq(user_id))
+        .filter(sessions::Column::RevokedAt.is_null());
+    if let Some(keep) = keep {
+        q = q.filter(sessions::Column::Id.ne(keep));
+    }
+    Ok(q.exec(txn).await?.rows_affected)
+}

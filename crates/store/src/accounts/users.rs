@@ -3,7 +3,7 @@
 
 use super::{NewUser, Principal, UserInfo, UserPatch, user_info, user_json};
 use crate::credentials::{self, check_password_policy};
-use crate::entities::{sessions, tenants, user_roles, users};
+use crate::entities::{tenants, user_roles, users};
 use crate::text::clip;
 use crate::{By, Role, Slug, Store, StoreError, validate_username};
 use chrono::Utc;
@@ -161,15 +161,7 @@ impl Store {
         if let Some(a) = patch.active {
             am.active = Set(a);
             if !a {
-                sessions::Entity::update_many()
-                    .col_expr(
-                        sessions::Column::RevokedAt,
-                        sea_orm::sea_query::Expr::value(Utc::now()),
-                    )
-                    .filter(sessions::Column::UserId.eq(user_id))
-                    .filter(sessions::Column::RevokedAt.is_null())
-                    .exec(&txn)
-                    .await?;
+                super::sessions::revoke_user_sessions(&txn, user_id, None).await?;
             }
         }
         am.updated_at = Set(Utc::now());
