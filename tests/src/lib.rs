@@ -3,8 +3,6 @@
 //! End-to-end tests of the real `dualcheck` binary (and, as the service grows, the real
 //! HTTP server against real databases). Helpers shared by the test files live here.
 
-pub mod pdf;
-
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -59,5 +57,4 @@ pub fn shared_corpus() -> Option<PathBuf> {
     testkit::require::shared("corpus")
 }
 
-pub mod samples;
 pub mod server;

@@ -17,7 +17,7 @@
 //! `DUALCHECK_REQUIRE_SHARED=1` (CI).
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use testkit::docx as fixture;
 
 use ingest::{BlockKind, Document};
 use std::path::PathBuf;
@@ -351,7 +351,7 @@ fn mutated_docx_end_in_ok_or_typed_error() {
     // Quiet the default panic hook's output for panics that lib.rs contains.
     let mut rng = Rng(0x5EED_D0C5);
     let started = std::time::Instant::now();
-    let fixture = common::protocol();
+    let fixture = fixture::protocol();
     let (ok, err) = mutate("fixture", &fixture, &mut rng, 400);
     println!("fixture: {ok} ok, {err} typed errors");
     let mut total = ok + err;

@@ -1,14 +1,14 @@
-//! DOCX back-end on fixtures built here with docx-rs: exact headings, list markers,
+//! DOCX back-end on fixtures built with docx-rs in `testkit::docx`: exact headings, list markers,
 //! sentences, tables, furniture, notes, revisions and the accepted view.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use testkit::docx as fixture;
 
 use ingest::{BlockKind, Document, Format, IngestError, Limits};
 use std::io::Write;
 
 fn parse_protocol() -> Document {
-    ingest::parse(&common::protocol()).expect("the fixture parses")
+    ingest::parse(&fixture::protocol()).expect("the fixture parses")
 }
 
 fn summary(doc: &Document) -> Vec<String> {
@@ -185,7 +185,7 @@ fn tracked_changes_give_the_accepted_view_and_a_warning() {
 
 #[test]
 fn metadata() {
-    let bytes = common::protocol();
+    let bytes = fixture::protocol();
     let doc = ingest::parse(&bytes).unwrap();
     assert_eq!(doc.metadata.sha256, ingest::sha256_hex(&bytes));
     assert_eq!(doc.metadata.size_bytes, bytes.len() as u64);
@@ -199,7 +199,7 @@ fn metadata() {
 
 #[test]
 fn no_tracked_changes_no_warning() {
-    let bytes = common::pack(docx_rs::Docx::new().add_paragraph(
+    let bytes = fixture::pack(docx_rs::Docx::new().add_paragraph(
         docx_rs::Paragraph::new().add_run(docx_rs::Run::new().add_text("One. Two.")),
     ));
     let doc = ingest::parse(&bytes).unwrap();
@@ -228,7 +228,7 @@ fn rewrite(bytes: &[u8], name: &str, f: impl Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
 
 #[test]
 fn corrupt_xml_is_malformed_and_says_where() {
-    let bytes = rewrite(&common::protocol(), "word/document.xml", |d| {
+    let bytes = rewrite(&fixture::protocol(), "word/document.xml", |d| {
         let s = String::from_utf8_lossy(d).replacen("</w:body>", "</w:bogus>", 1);
         s.into_bytes()
     });
@@ -243,7 +243,7 @@ fn corrupt_xml_is_malformed_and_says_where() {
 
 #[test]
 fn zip_without_main_document_is_rejected() {
-    let bytes = rewrite(&common::protocol(), "word/document.xml", |d| d.to_vec());
+    let bytes = rewrite(&fixture::protocol(), "word/document.xml", |d| d.to_vec());
     // Rename the main part away.
     let mut src = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -376,7 +376,7 @@ fn toc_content_control_with_field_is_kept_apart() {
                 .add_run(Run::new().add_text("Objectives"))
                 .style("Heading2"),
         );
-    let doc = ingest::parse(&common::pack(docx)).unwrap();
+    let doc = ingest::parse(&fixture::pack(docx)).unwrap();
     let body: Vec<&str> = doc.blocks.iter().map(|b| b.text.as_str()).collect();
     assert_eq!(body, vec!["Synopsis", "Objectives"], "{:#?}", doc.toc);
     let toc: Vec<(&str, Option<&str>)> = doc
@@ -448,7 +448,7 @@ fn numbering_and_outline_inherited_from_styles() {
         .add_paragraph(p("Fifth item.").numbering(NumberingId::new(7), IndentLevel::new(0)))
         .add_paragraph(p("Sub item.").numbering(NumberingId::new(7), IndentLevel::new(1)))
         .add_paragraph(p("Sub item two.").numbering(NumberingId::new(7), IndentLevel::new(1)));
-    let doc = ingest::parse(&common::pack(docx)).unwrap();
+    let doc = ingest::parse(&fixture::pack(docx)).unwrap();
     let got: Vec<String> = doc
         .blocks
         .iter()
@@ -482,7 +482,7 @@ fn numbering_and_outline_inherited_from_styles() {
 
 /// A DOCX whose body nests `depth` tables inside each other.
 fn nested_tables(depth: usize) -> Vec<u8> {
-    let base = common::pack(
+    let base = fixture::pack(
         docx_rs::Docx::new()
             .add_paragraph(docx_rs::Paragraph::new().add_run(docx_rs::Run::new().add_text("Top."))),
     );
@@ -554,7 +554,7 @@ fn an_unclosed_toc_field_does_not_swallow_the_body() {
         )
         // The field is never ended: the body must survive.
         .add_paragraph(Paragraph::new().add_run(Run::new().add_text("Body text stays.")));
-    let doc = ingest::parse(&common::pack(docx)).unwrap();
+    let doc = ingest::parse(&fixture::pack(docx)).unwrap();
     assert_eq!(doc.toc.len(), 1);
     assert_eq!(doc.toc[0].text, "Synopsis");
     assert_eq!(doc.toc[0].page_label.as_deref(), Some("2"));
@@ -564,7 +564,7 @@ fn an_unclosed_toc_field_does_not_swallow_the_body() {
 
 #[test]
 fn content_types_entry_without_attributes_is_malformed_not_a_panic() {
-    let bytes = rewrite(&common::protocol(), "[Content_Types].xml", |d| {
+    let bytes = rewrite(&fixture::protocol(), "[Content_Types].xml", |d| {
         String::from_utf8_lossy(d)
             .replacen("<Override ", "<Override/><Override ", 1)
             .into_bytes()

@@ -1,6 +1,6 @@
 //! Conformance and mutation runs of the PDF back-end over PDFs written by others
 //! (`../shared/corpus/pdf`, the pdfplumber test files; `../shared/corpus/clinical`, three
-//! public protocols) and the fixtures built here (`pdfgen`).
+//! public protocols) and the fixtures of `testkit::pdf`.
 //!
 //! - conformance: every corpus PDF ends cleanly (`Ok`, or a typed error for the files that
 //!   are meant to fail: the password-protected one is `Encrypted`); a per-file line is
@@ -15,7 +15,7 @@
 //! as in CI; a missing `pdftotext` fails under `DUALCHECK_REQUIRE_TOOLS=1`).
 #![allow(clippy::unwrap_used)]
 
-mod pdfgen;
+use testkit::pdf as pdfgen;
 
 use ingest::{BlockKind, Document, IngestError};
 use std::collections::HashMap;

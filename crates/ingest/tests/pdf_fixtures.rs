@@ -1,8 +1,8 @@
-//! The PDF back-end on fixtures written with lopdf (see `pdfgen`): every expectation below
+//! The PDF back-end on fixtures written with lopdf (see `testkit::pdf`): every expectation below
 //! is a fact the fixture was built with.
 #![allow(clippy::unwrap_used)]
 
-mod pdfgen;
+use testkit::pdf as pdfgen;
 
 use ingest::{BlockKind, Document, Format, IngestError, Limits};
 use pdfgen::{Options, Page};

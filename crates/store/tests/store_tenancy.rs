@@ -207,6 +207,27 @@ fn blobs_are_content_addressed_and_atomic() {
     assert!(matches!(b.get(&sha), Err(StoreError::CorruptBlob(_))));
 }
 
+/// A real upload (a PDF of the fixture kit): stored once under its digest, read back byte
+/// for byte; one changed byte inside the document (a dose digit) is caught on read.
+#[test]
+fn a_real_pdf_reads_back_exactly_and_one_changed_byte_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = store::BlobStore::new(dir.path().join("blobs"));
+    let pdf = testkit::pdf::text_pdf(&["Participants receive 10 mg once daily."]);
+    let sha = b.put(&pdf).unwrap();
+    assert_eq!(b.get(&sha).unwrap(), pdf);
+    let at = pdf.windows(5).position(|w| w == b"10 mg").unwrap();
+    let mut changed = pdf.clone();
+    changed[at] = b'4';
+    let files = walk(dir.path());
+    assert_eq!(files.len(), 1, "{files:?}");
+    std::fs::write(&files[0], &changed).unwrap();
+    match b.get(&sha) {
+        Err(StoreError::CorruptBlob(s)) => assert_eq!(s, sha),
+        other => panic!("a changed blob must be refused, got {other:?}"),
+    }
+}
+
 fn walk(p: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = vec![];
     for e in std::fs::read_dir(p).unwrap() {

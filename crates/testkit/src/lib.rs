@@ -8,6 +8,8 @@
 //! - [`pdf`] and [`docx`]: fixture documents built in code, whose headings, tables,
 //!   sentences, headers, footers and revisions each test knows exactly.
 
+pub mod docx;
+pub mod pdf;
 pub mod require;
 
 pub use require::{Require, skip};

@@ -12,12 +12,12 @@
 //! server alone.
 
 use anyhow::{Context, bail};
-use dualcheck_tests::samples::text_pdf;
 use dualcheck_tests::server::{Db, TestServer};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use store::Role;
+use testkit::pdf::text_pdf;
 
 struct Args {
     db: Db,

@@ -1,4 +1,4 @@
-//! PDF fixtures written with lopdf, shared by the PDF test files.
+//! PDF fixtures written with lopdf, shared by the ingest, store and end-to-end tests.
 //!
 //! Every fixture is built here from text we choose, so each test knows exactly which
 //! headings, paragraphs, tables, headers, footers and table-of-contents lines the PDF holds.
@@ -6,7 +6,8 @@
 //! wide, so the layout below can compute where a string ends), and `F3` a Type0 font
 //! (Identity-H) whose only way to Unicode is its `/ToUnicode` CMap, including a CID that maps
 //! to the two letters of the "fi" ligature.
-#![allow(dead_code, clippy::unwrap_used)]
+// Fixture builders: a failure to serialise is a bug of the fixture, never input.
+#![allow(clippy::unwrap_used)]
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 
@@ -337,4 +338,36 @@ pub fn protocol() -> Vec<u8> {
     p4.type0(10.0, 72.0, 675.0, "The ﬁnal safety data are reported in");
     p4.type0(10.0, 72.0, 662.0, "the Café Study naïve cohort.");
     build(&[p1, p2, p3, p4], &Options::default())
+}
+
+/// A one-page PDF without document information: each line is `(text, size, bold)`, drawn
+/// top-down 24 pt apart from y = 700 at x = 72 (a larger bold line reads as a heading).
+pub fn styled_pdf(lines: &[(&str, f32, bool)]) -> Vec<u8> {
+    let mut page = Page::default();
+    let mut y = 700.0;
+    for (text, size, bold) in lines {
+        page.text(if *bold { "F2" } else { "F1" }, *size, 72.0, y, text);
+        y -= 24.0;
+    }
+    build(&[page], &plain())
+}
+
+/// A one-page PDF without document information: `lines` in 12 pt regular, 14 pt apart from
+/// y = 720 (one paragraph per line when each ends a sentence).
+pub fn text_pdf(lines: &[&str]) -> Vec<u8> {
+    let mut page = Page::default();
+    let mut y = 720.0;
+    for l in lines {
+        page.text("F1", 12.0, 72.0, y, l);
+        y -= 14.0;
+    }
+    build(&[page], &plain())
+}
+
+fn plain() -> Options {
+    Options {
+        title: None,
+        compress: false,
+        ..Options::default()
+    }
 }

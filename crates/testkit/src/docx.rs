@@ -1,5 +1,5 @@
-//! DOCX fixtures built with docx-rs's writer, shared by the DOCX test files.
-#![allow(dead_code, clippy::unwrap_used)]
+//! DOCX fixtures built with docx-rs's writer, shared by the ingest, rule-engine and
+//! end-to-end tests.
 
 use docx_rs::{
     AbstractNumbering, Comment, Delete, Docx, Footer, Footnote, Header, IndentLevel, Insert, Level,
@@ -164,5 +164,41 @@ pub fn protocol() -> Vec<u8> {
                 )
                 .add_run(Run::new().add_text(" per day.")),
         );
+    pack(docx)
+}
+
+/// A document of plain paragraphs (no styles), one per item of `paragraphs`.
+pub fn paragraphs(paragraphs: &[&str]) -> Vec<u8> {
+    let mut docx = Docx::new();
+    for p in paragraphs {
+        docx = docx.add_paragraph(para(p));
+    }
+    pack(docx)
+}
+
+/// A document of numbered sections: each `(level, heading, paragraphs)` is a heading of
+/// style Heading 1 or Heading 2 numbered by Word's list numbering ("1", "1.1": the number
+/// is not in the heading's text) followed by its paragraphs.
+pub fn outline(sections: &[(usize, &str, &[&str])]) -> Vec<u8> {
+    let mut docx = Docx::new()
+        .add_style(Style::new("Heading1", StyleType::Paragraph).name("heading 1"))
+        .add_style(Style::new("Heading2", StyleType::Paragraph).name("heading 2"))
+        .add_abstract_numbering(
+            AbstractNumbering::new(1)
+                .add_level(level(0, "decimal", "%1"))
+                .add_level(level(1, "decimal", "%1.%2")),
+        )
+        .add_numbering(Numbering::new(1, 1));
+    for (depth, heading, paragraphs) in sections {
+        let depth = (*depth).clamp(1, 2);
+        docx = docx.add_paragraph(
+            para(heading)
+                .style(&format!("Heading{depth}"))
+                .numbering(NumberingId::new(1), IndentLevel::new(depth - 1)),
+        );
+        for p in *paragraphs {
+            docx = docx.add_paragraph(para(p));
+        }
+    }
     pack(docx)
 }

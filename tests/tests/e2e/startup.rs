@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used)]
 //! What `serve` checks before it listens: a malformed rule pack or an audit key readable by
 //! others stops it with an error naming the file; a good start is recorded in every
 //! tenant's trail with the rule packs' version and hash and the audit public key.

@@ -1,58 +1,21 @@
-//! `dualcheck ingest FILE --json` on a DOCX built here with docx-rs: the JSON carries the
+//! `dualcheck ingest FILE --json` on a DOCX built with `testkit::docx`: the JSON carries the
 //! headings (level, number, text) and the sentences a user wrote.
-#![allow(clippy::unwrap_used)]
 
-use docx_rs::{
-    AbstractNumbering, Docx, IndentLevel, Level, LevelJc, LevelText, NumberFormat, Numbering,
-    NumberingId, Paragraph, Run, Start, Style, StyleType,
-};
 use dualcheck_tests::dualcheck_bin;
 use std::process::Command;
 
-fn para(text: &str) -> Paragraph {
-    Paragraph::new().add_run(Run::new().add_text(text))
-}
-
 fn fixture() -> Vec<u8> {
-    let docx = Docx::new()
-        .add_style(Style::new("Heading1", StyleType::Paragraph).name("heading 1"))
-        .add_style(Style::new("Heading2", StyleType::Paragraph).name("heading 2"))
-        .add_abstract_numbering(
-            AbstractNumbering::new(1)
-                .add_level(Level::new(
-                    0,
-                    Start::new(1),
-                    NumberFormat::new("decimal"),
-                    LevelText::new("%1"),
-                    LevelJc::new("left"),
-                ))
-                .add_level(Level::new(
-                    1,
-                    Start::new(1),
-                    NumberFormat::new("decimal"),
-                    LevelText::new("%1.%2"),
-                    LevelJc::new("left"),
-                )),
-        )
-        .add_numbering(Numbering::new(1, 1))
-        .add_paragraph(
-            para("Synopsis")
-                .style("Heading1")
-                .numbering(NumberingId::new(1), IndentLevel::new(0)),
-        )
-        .add_paragraph(para(
-            "Patients received 75 mg once daily. The primary endpoint was met (p<0.05). \
-             No deaths occurred.",
-        ))
-        .add_paragraph(
-            para("Objectives")
-                .style("Heading2")
-                .numbering(NumberingId::new(1), IndentLevel::new(1)),
-        )
-        .add_paragraph(para("To assess safety, i.e. adverse events."));
-    let mut buf = std::io::Cursor::new(Vec::new());
-    docx.build().pack(&mut buf).unwrap();
-    buf.into_inner()
+    testkit::docx::outline(&[
+        (
+            1,
+            "Synopsis",
+            &[
+                "Patients received 75 mg once daily. The primary endpoint was met (p<0.05). \
+               No deaths occurred.",
+            ],
+        ),
+        (2, "Objectives", &["To assess safety, i.e. adverse events."]),
+    ])
 }
 
 #[test]

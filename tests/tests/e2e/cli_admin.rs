@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used)]
 //! `dualcheck migrate`, `tenant create|list` and `user add` as an operator runs them.
 
 use dualcheck_tests::dualcheck_bin;

@@ -13,83 +13,21 @@
 //! with the files and hashes installed. With `[models] auto_fetch = false` the service
 //! downloads nothing: `dualcheck models fetch` does.
 
+mod manifest;
+mod state;
+mod trail;
+
+pub use manifest::{BUILTIN_MANIFEST, load_manifest};
+pub use state::{ModelFileView, ModelState, ModelView};
+
 use crate::ServiceError;
 use ai_suggest::fetch::{FetchEvent, FetchOptions, fetch};
 use ai_suggest::{Manifest, ModelEntry, Role};
-use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use store::Store;
-
-/// The manifest shipped with this build (`models/manifest.toml` at build time).
-pub const BUILTIN_MANIFEST: &str = include_str!("../../../models/manifest.toml");
-
-/// The manifest in force: the file at `path` when given (it must exist and parse),
-/// otherwise the one built into the binary.
-pub fn load_manifest(path: Option<&Path>) -> Result<Manifest, ServiceError> {
-    match path {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|source| ServiceError::Read {
-                path: p.to_path_buf(),
-                source,
-            })?;
-            Manifest::parse(&text).map_err(|reason| ServiceError::Manifest {
-                path: p.display().to_string(),
-                reason,
-            })
-        }
-        None => Manifest::parse(BUILTIN_MANIFEST).map_err(|reason| ServiceError::Manifest {
-            path: "(built in)".into(),
-            reason,
-        }),
-    }
-}
-
-/// Where a model stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case", tag = "state")]
-pub enum ModelState {
-    /// Not looked at yet.
-    Unchecked,
-    /// Every file present and matching its SHA-256.
-    Ready,
-    /// A file is absent (and the service does not fetch it, or has not yet).
-    Missing,
-    /// A file differs from its pinned SHA-256: the model is refused.
-    Mismatch { file: String },
-    /// Being fetched.
-    Fetching,
-    /// The last fetch (or check) failed.
-    Failed { reason: String },
-}
-
-/// One model as `GET /api/v1/models` shows it.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ModelView {
-    pub name: String,
-    /// `generator` or `embedder`.
-    pub role: String,
-    pub architecture: String,
-    pub licence: String,
-    pub prompt_format: String,
-    pub description: String,
-    /// The model used for this role when none is named.
-    pub default: bool,
-    #[serde(flatten)]
-    pub state: ModelState,
-    pub files: Vec<ModelFileView>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ModelFileView {
-    pub name: String,
-    pub sha256: String,
-    pub size: u64,
-}
+use trail::{file_pins, record};
 
 /// What a look at a model's files found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -327,8 +265,8 @@ impl ModelHub {
         let files = file_pins(&entry);
         match outcome {
             Ok(()) => {
-                self.set(name, ModelState::Ready);
                 tracing::info!(model = name, "model fetched and verified");
+                // The trail first: whoever sees the model ready finds its fetch recorded.
                 record(
                     store,
                     "model.fetch",
@@ -336,15 +274,10 @@ impl ModelHub {
                     serde_json::json!({"files": files}),
                 )
                 .await;
+                self.set(name, ModelState::Ready);
                 Ok(())
             }
             Err(reason) => {
-                self.set(
-                    name,
-                    ModelState::Failed {
-                        reason: reason.clone(),
-                    },
-                );
                 tracing::error!(model = name, error = %reason, "model fetch failed");
                 record(
                     store,
@@ -353,6 +286,12 @@ impl ModelHub {
                     serde_json::json!({"files": files, "reason": reason}),
                 )
                 .await;
+                self.set(
+                    name,
+                    ModelState::Failed {
+                        reason: reason.clone(),
+                    },
+                );
                 Err(ServiceError::ModelUnusable {
                     model: name.into(),
                     reason,
@@ -374,29 +313,5 @@ impl ModelHub {
                 let _ = hub.ensure(&n, &store).await;
             }
         });
-    }
-}
-
-fn file_pins(e: &ModelEntry) -> Vec<serde_json::Value> {
-    e.files
-        .iter()
-        .map(|f| serde_json::json!({"name": f.name, "sha256": f.sha256}))
-        .collect()
-}
-
-/// Record a model event in every tenant's trail (models are installation-wide).
-async fn record(store: &Store, action: &str, model: &str, value: serde_json::Value) {
-    let Ok(tenants) = store.list_tenants().await else {
-        return;
-    };
-    for t in tenants {
-        let Ok(slug) = store::Slug::parse(&t.slug) else {
-            continue;
-        };
-        let mut d = store::By::system().draft(action, "model", Some(model.to_string()));
-        d.new_value = Some(value.clone());
-        if let Err(e) = store.record_now(&slug, d).await {
-            tracing::error!(tenant = %t.slug, error = %e, "cannot record {action}");
-        }
     }
 }

@@ -1,5 +1,7 @@
-#![allow(clippy::unwrap_used)]
 //! `dualcheck ingest` as a user runs it: exit codes and one-line errors.
+
+/// The same on a DOCX.
+mod docx;
 
 use dualcheck_tests::dualcheck_bin;
 use std::process::Command;
@@ -40,7 +42,7 @@ fn missing_file_fails() {
 fn ingest_pdf_outline_and_json() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("protocol.pdf");
-    let pdf = dualcheck_tests::pdf::text_pdf(&[
+    let pdf = testkit::pdf::styled_pdf(&[
         ("3.4.2.1 Inclusion Criteria", 14.0, true),
         (
             "Patients aged 18 years or older, i.e. adults, were enrolled. Each gave consent.",

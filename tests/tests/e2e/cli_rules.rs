@@ -1,9 +1,9 @@
 //! The rule engine through the `dualcheck` binary: the labelled dual-control pairs of
 //! `../shared/eval/dualcontrol-dev.jsonl` (every `block` blocked; at most three `pass`
 //! pairs blocked: rewordings outside the safe-edit classes, such as passive to active,
-//! block by design; confusion table by class printed), `rules test` on the shipped packs and on a
+//! block by design; confusion table by class printed), `rules test` on the shipped packs
+//! and on a
 //! malformed pack, `crosscheck` on one pair and `check` on a built PDF.
-#![allow(clippy::unwrap_used)]
 
 use dualcheck_tests::{dualcheck_bin, workspace_root};
 use std::collections::BTreeMap;
@@ -151,7 +151,7 @@ fn crosscheck_one_pair_and_check_a_document() {
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("csr.pdf");
-    let pdf = dualcheck_tests::pdf::text_pdf(&[
+    let pdf = testkit::pdf::styled_pdf(&[
         ("1 Introduction", 14.0, true),
         (
             "In order to assess safety, ALT was measured. See Section 7 for details.",

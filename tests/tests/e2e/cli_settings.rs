@@ -1,8 +1,9 @@
-#![allow(clippy::unwrap_used)]
-//! Every command reads the same settings: sections in the file, `DUALCHECK_<SECTION>__<KEY>`
+//! Every command reads the same settings: sections in the file,
+//! `DUALCHECK_<SECTION>__<KEY>`
 //! in the environment, old flat names with a warning, unknown names refused; secrets never
 //! printed; the rule packs of `check`/`crosscheck`/`rules test` are those of `serve` (built
-//! in, from any directory); logs are plain when stderr is not a terminal and JSON when asked.
+//! in, from any directory); logs are plain when stderr is not a terminal and JSON when
+//! asked.
 
 use dualcheck_tests::dualcheck_bin;
 use std::io::{BufRead, BufReader, Read};

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used)]
 //! `dualcheck serve` started from a directory that is not the repository root (no
 //! `models/manifest.toml` anywhere near it) still knows its models: the manifest is built
 //! into the binary, and `GET /api/v1/models` lists every model of it. Also `dualcheck models

@@ -1,0 +1,79 @@
+//! Helpers shared by the HTTP scenarios: reading a response, uploading a fixture document,
+//! a new version.
+
+use dualcheck_tests::server::TestServer;
+use serde_json::Value;
+use testkit::pdf::text_pdf;
+
+pub(crate) async fn body(res: reqwest::Response, status: u16) -> Value {
+    let got = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    assert_eq!(got, status, "{text}");
+    serde_json::from_str(&text).unwrap_or(Value::String(text))
+}
+
+pub(crate) async fn upload(s: &TestServer, token: &str) -> String {
+    let v = body(
+        s.upload(
+            token,
+            "protocol.pdf",
+            text_pdf(&["1 Introduction", "Patients received 10 mg daily."]),
+        )
+        .await,
+        201,
+    )
+    .await;
+    v["id"].as_str().unwrap().to_owned()
+}
+
+pub(crate) async fn new_version(s: &TestServer, token: &str, id: &str) {
+    let part = reqwest::multipart::Part::bytes(text_pdf(&[
+        "1 Introduction",
+        "Patients received 20 mg daily.",
+    ]))
+    .file_name("protocol-v2.pdf");
+    let res = s
+        .client
+        .post(s.url(&format!("/api/v1/documents/{id}/versions")))
+        .bearer_auth(token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    body(res, 201).await;
+}
+
+pub(crate) fn sample_docx() -> Vec<u8> {
+    testkit::docx::outline(&[(
+        1,
+        "Introduction",
+        &[
+            "Patients received 10 mg of the study drug once daily. No serious adverse events occurred.",
+        ],
+    )])
+}
+
+pub(crate) fn sample_pdf() -> Vec<u8> {
+    text_pdf(&[
+        "Clinical Study Protocol",
+        "Patients received 10 mg of the study drug once daily.",
+        "No serious adverse events were reported.",
+    ])
+}
+
+pub(crate) async fn problem(res: reqwest::Response, status: u16) -> Value {
+    assert_eq!(res.status(), status, "status");
+    let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(ct, "application/problem+json");
+    assert!(res.headers().contains_key("x-request-id"));
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["status"], status);
+    assert!(v["request_id"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(
+        v["type"]
+            .as_str()
+            .unwrap()
+            .starts_with("urn:dualcheck:problem:")
+    );
+    v
+}
