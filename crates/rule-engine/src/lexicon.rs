@@ -1,7 +1,9 @@
 //! Names the rules recognise: drug and product names (a lexicon file shipped in `rules/`,
 //! WHO INN stems, and a document's own terms) and capitalised words that are not names.
 
+use crate::facts::FactWords;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 /// Generic-name stems (WHO INN): a word ending in one is a drug name.
 const INN_STEMS: &[&str] = &[
@@ -209,14 +211,24 @@ const COMMON: &[&str] = &[
 pub struct Lexicon {
     drugs: HashSet<String>,
     common: HashSet<&'static str>,
+    /// The vocabulary of fact extraction (the packs' `[facts]`).
+    facts: Arc<FactWords>,
 }
 
 impl Lexicon {
-    /// The shipped lexicon (`rules/lexicon/drugs.txt`, compiled in).
+    /// The shipped lexicon (`rules/lexicon/drugs.txt` and the fact words of
+    /// `rules/fact-words.toml`, compiled in).
     pub fn builtin() -> Self {
-        let mut l = Self::default();
-        l.add_list(include_str!("../../../rules/lexicon/drugs.txt"));
-        l
+        crate::RuleSet::builtin().lexicon
+    }
+
+    /// The vocabulary fact extraction reads.
+    pub fn facts(&self) -> &FactWords {
+        &self.facts
+    }
+
+    pub(crate) fn set_facts(&mut self, facts: Arc<FactWords>) {
+        self.facts = facts;
     }
 
     /// Add names from a list file: one per line, `#` comments.

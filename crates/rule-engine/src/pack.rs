@@ -4,7 +4,7 @@
 
 use crate::edits::EditTables;
 use crate::error::RuleError;
-use crate::facts::FactCheck;
+use crate::facts::{FactCheck, FactWords, FactWordsFile};
 use crate::lexicon::Lexicon;
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
@@ -166,7 +166,16 @@ struct PackFile {
     pack: PackHeader,
     #[serde(rename = "rule", default)]
     rules: Vec<Rule>,
+    /// The vocabulary of fact extraction (`rules/fact-words.toml`).
+    #[serde(default)]
+    facts: Option<FactWordsFile>,
 }
+
+/// The shipped fact vocabulary, used when no pack of a set declares `[facts]`.
+const BUILTIN_FACT_WORDS: (&str, &str) = (
+    "rules/fact-words.toml",
+    include_str!("../../../rules/fact-words.toml"),
+);
 
 /// All packs loaded, with the lexicon and the set's version and hash.
 #[derive(Debug, Clone)]
@@ -357,6 +366,10 @@ impl RuleSet {
                 include_str!("../../../rules/dual-control.toml").to_string(),
             ),
             (
+                BUILTIN_FACT_WORDS.0.into(),
+                BUILTIN_FACT_WORDS.1.to_string(),
+            ),
+            (
                 "rules/house-style.toml".into(),
                 include_str!("../../../rules/house-style.toml").to_string(),
             ),
@@ -417,6 +430,18 @@ impl RuleSet {
 
     /// Build from (path, content) pairs: `.toml` packs and `.txt` lexicon lists.
     pub fn from_files(mut files: Vec<(PathBuf, String)>) -> Result<Self, RuleError> {
+        // Fact extraction needs its vocabulary: a set whose packs declare none uses the
+        // shipped one, listed and hashed like any other pack of the set.
+        let declares_facts = files.iter().any(|(p, t)| {
+            p.extension().is_some_and(|x| x == "toml")
+                && toml::from_str::<PackFile>(t).is_ok_and(|pf| pf.facts.is_some())
+        });
+        if !declares_facts {
+            files.push((
+                BUILTIN_FACT_WORDS.0.into(),
+                BUILTIN_FACT_WORDS.1.to_string(),
+            ));
+        }
         files.sort_by(|a, b| a.0.file_name().cmp(&b.0.file_name()).then(a.0.cmp(&b.0)));
         let mut h = Sha256::new();
         let mut packs = Vec::new();
@@ -425,6 +450,7 @@ impl RuleSet {
         let mut lexicon = Lexicon::default();
         lexicon.add_list("");
         let mut words: Vec<&str> = Vec::new();
+        let mut fact_files: Vec<(PathBuf, FactWordsFile)> = Vec::new();
         for (path, text) in &files {
             let name = path
                 .file_name()
@@ -476,14 +502,28 @@ impl RuleSet {
                 origin.insert(r.id.clone(), path.clone());
                 rules.push(r);
             }
+            if let Some(f) = pf.facts {
+                fact_files.push((path.clone(), f));
+            }
             packs.push(pf.pack);
         }
+        let facts = FactWords::build(&fact_files.iter().map(|(_, f)| f).collect::<Vec<_>>())
+            .map_err(|(field, message)| RuleError::Pack {
+                file: fact_files
+                    .first()
+                    .map_or_else(|| PathBuf::from(BUILTIN_FACT_WORDS.0), |(p, _)| p.clone()),
+                line: 1,
+                field: Some(field),
+                message,
+            })?;
+        let facts = Arc::new(facts);
+        lexicon.set_facts(facts.clone());
         let mut versions: Vec<String> = packs
             .iter()
             .map(|p| format!("{}@{}", p.id, p.version))
             .collect();
         versions.sort();
-        let edits = Arc::new(EditTables::build(&rules, &words));
+        let edits = Arc::new(EditTables::build(&rules, &words, facts));
         Ok(Self {
             packs,
             rules,

@@ -14,7 +14,7 @@ fn shipped_packs_pass_their_examples() {
     assert_eq!(rules.hash.len(), 64);
     assert_eq!(
         rules.version,
-        "dual-control@2.0.0+house-style@1.0.0+safe-edits@1.0.0"
+        "dual-control@2.0.0+fact-words@1.0.0+house-style@1.0.0+safe-edits@1.0.0"
     );
     // Loading the directory gives the same set and hash as the compiled-in copy.
     let dir =
@@ -40,6 +40,89 @@ fn malformed_packs_are_clear_errors() {
         other => panic!("{other}"),
     }
     assert!(e.to_string().contains("bad.toml"));
+}
+
+/// The fact vocabulary is data: a rule set's own `[facts]` replaces the shipped one (a
+/// word it adds is a fact, a word it leaves out is not), a set without one uses the shipped
+/// vocabulary (listed and hashed), and a wrong fact kind is an error naming the field.
+#[test]
+fn fact_words_are_pack_data() {
+    let shipped: Vec<(PathBuf, String)> =
+        ["dual-control.toml", "safe-edits.toml", "fact-words.toml"]
+            .iter()
+            .map(|f| {
+                let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../rules")
+                    .join(f);
+                (p.clone(), std::fs::read_to_string(&p).unwrap())
+            })
+            .collect();
+    let with = |facts: &str| {
+        let mut files: Vec<(PathBuf, String)> = shipped
+            .iter()
+            .filter(|(p, _)| !p.ends_with("fact-words.toml"))
+            .cloned()
+            .collect();
+        files.push((PathBuf::from("rules/my-facts.toml"), facts.to_string()));
+        RuleSet::from_files(files)
+    };
+    let pair = ("Dosing stops at the sponsor's request.", "Dosing stops.");
+    // Shipped: "at the sponsor's request" is an omission, whatever the vocabulary says.
+    let base = RuleSet::from_files(shipped.clone()).unwrap();
+    assert_eq!(crosscheck(pair.0, pair.1, &base).verdict, Verdict::Block);
+    // A vocabulary of our own: "sometimes" becomes a quantifier, so dropping it blocks as
+    // a quantifier (not only as an omission).
+    let own = with(
+        "[pack]\nid = \"my-facts\"\nversion = \"1\"\n[facts]\n[[facts.word]]\nkind = \"quantifier\"\nvalue = \"some\"\nwords = [\"sometimes\"]\n",
+    )
+    .unwrap();
+    assert!(own.version.contains("my-facts@1"), "{}", own.version);
+    assert!(!own.version.contains("fact-words@"), "{}", own.version);
+    let c = crosscheck(
+        "The nurse sometimes repeats the test.",
+        "The nurse repeats the test.",
+        &own,
+    );
+    assert!(
+        c.reasons.iter().any(|r| r.kind.starts_with("quantifier")),
+        "{:?}",
+        c.reasons
+    );
+    let c = crosscheck(
+        "The nurse sometimes repeats the test.",
+        "The nurse repeats the test.",
+        &base,
+    );
+    assert!(
+        !c.reasons.iter().any(|r| r.kind.starts_with("quantifier")),
+        "{:?}",
+        c.reasons
+    );
+    // Without any `[facts]`, the shipped vocabulary is in force, listed and hashed.
+    let none = RuleSet::from_files(
+        shipped
+            .iter()
+            .filter(|(p, _)| !p.ends_with("fact-words.toml"))
+            .cloned()
+            .collect(),
+    )
+    .unwrap();
+    assert!(
+        none.version.contains("fact-words@1.0.0"),
+        "{}",
+        none.version
+    );
+    assert_eq!(none.hash, base.hash);
+    // A kind that does not exist names the field.
+    let e = with("[pack]\nid = \"my-facts\"\nversion = \"1\"\n[facts]\n[[facts.word]]\nkind = \"mood\"\nvalue = \"x\"\nwords = [\"y\"]\n")
+        .unwrap_err();
+    match &e {
+        RuleError::Pack { field, message, .. } => {
+            assert_eq!(field.as_deref(), Some("facts.word.kind"));
+            assert!(message.contains("mood"), "{message}");
+        }
+        other => panic!("{other}"),
+    }
 }
 
 #[test]

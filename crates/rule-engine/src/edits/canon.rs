@@ -7,7 +7,6 @@ use super::abbrev::Definitions;
 use super::tables::{EditTables, Position};
 use crate::facts::FactKind;
 use crate::facts::is_identifier;
-use crate::facts::words::{PHRASE_INDEX, number_word, unit};
 use crate::text::{TokKind, tokenize};
 
 /// A canonical token with the byte span of the source it stands for.
@@ -147,6 +146,7 @@ pub(crate) fn canon(
     defs: &Definitions,
     punctuation: bool,
 ) -> Side {
+    let facts = &*tables.facts;
     let mut side = Side::default();
     let ps = pieces(text);
     let trimmed = text.trim_end_matches(|c: char| {
@@ -325,11 +325,11 @@ pub(crate) fn canon(
     let mut j = 0;
     while j < toks.len() {
         let t = &toks[j];
-        if let Some(v) = number_word(&t.text) {
+        if let Some(v) = facts.number_word(&t.text) {
             // "seventy five", "twenty-five" (split at the hyphen).
             let unit_next = toks
                 .get(j + 1)
-                .and_then(|u| number_word(&u.text))
+                .and_then(|u| facts.number_word(&u.text))
                 .filter(|u| v >= 20 && v % 10 == 0 && *u < 10);
             let mut c = t.clone();
             match unit_next {
@@ -352,7 +352,7 @@ pub(crate) fn canon(
     }
     for j in 0..out.len() {
         let near_number = (j > 0 && is_num(&out[j - 1])) || out.get(j + 1).is_some_and(is_num);
-        if near_number && let Some(u) = unit(&out[j].text) {
+        if near_number && let Some(u) = facts.unit(&out[j].text) {
             out[j].text = u.to_string();
         }
     }
@@ -362,14 +362,12 @@ pub(crate) fn canon(
     let mut cmp: Vec<CTok> = Vec::with_capacity(out.len());
     let mut j = 0;
     while j < out.len() {
-        let hit = PHRASE_INDEX.get(out[j].text.as_str()).and_then(|cands| {
-            cands.iter().find(|p| {
-                let n = p.words.len();
-                p.kind == FactKind::Comparator
-                    && j + n <= out.len()
-                    && (0..n).all(|x| out[j + x].text == p.words[x])
-                    && out.get(j + n).is_some_and(is_num)
-            })
+        let hit = facts.phrases(out[j].text.as_str()).iter().find(|p| {
+            let n = p.words.len();
+            p.kind == FactKind::Comparator
+                && j + n <= out.len()
+                && (0..n).all(|x| out[j + x].text == p.words[x])
+                && out.get(j + n).is_some_and(is_num)
         });
         match hit {
             Some(p) => {

@@ -1,8 +1,10 @@
 //! The edit classes' word lists, compiled once from the `kind = "edit"` rules of the packs
 //! and the `words/*.txt` word lists.
 
+use crate::facts::FactWords;
 use crate::pack::{EditClass, Kind, Level, Rule};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// A wordy phrase and its plain replacement.
 #[derive(Debug, Clone)]
@@ -58,6 +60,8 @@ pub struct EditTables {
     pub(crate) abbreviations_by_first: HashMap<String, Vec<String>>,
     /// English words (lower case).
     pub(crate) words: HashSet<String>,
+    /// The fact vocabulary (number words, units, comparators) the canonical streams use.
+    pub(crate) facts: Arc<FactWords>,
 }
 
 fn words_of(s: &str) -> Vec<String> {
@@ -69,8 +73,11 @@ fn words_of(s: &str) -> Vec<String> {
 }
 
 impl EditTables {
-    pub(crate) fn build(rules: &[Rule], word_lists: &[&str]) -> Self {
-        let mut t = EditTables::default();
+    pub(crate) fn build(rules: &[Rule], word_lists: &[&str], facts: Arc<FactWords>) -> Self {
+        let mut t = EditTables {
+            facts,
+            ..EditTables::default()
+        };
         for r in rules.iter().filter(|r| r.kind == Kind::Edit) {
             let Some(class) = r.edit.as_deref().and_then(EditClass::from_name) else {
                 continue;

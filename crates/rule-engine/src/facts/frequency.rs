@@ -1,10 +1,10 @@
 //! Dosing frequencies: "twice daily", "3 times a day", "every 2 weeks", "BID".
 
-use super::words::compound_number;
+use super::tables::FactWords;
 use crate::text::Token;
 
 /// A frequency starting at `i`; returns (normalised value, tokens used).
-pub(crate) fn frequency_at(toks: &[Token], i: usize) -> Option<(String, usize)> {
+pub(crate) fn frequency_at(fw: &FactWords, toks: &[Token], i: usize) -> Option<(String, usize)> {
     let w = |k: usize| toks.get(k).map(|t| t.norm.as_str()).unwrap_or("");
     let per = |k: usize| -> Option<(&'static str, usize)> {
         match (w(k), w(k + 1)) {
@@ -47,7 +47,7 @@ pub(crate) fn frequency_at(toks: &[Token], i: usize) -> Option<(String, usize)> 
         "twice" => (Some(2), 1),
         "thrice" => (Some(3), 1),
         x => match (
-            x.parse::<u32>().ok().or_else(|| compound_number(x)),
+            x.parse::<u32>().ok().or_else(|| fw.compound_number(x)),
             w(i + 1),
         ) {
             (Some(c), "times" | "time") => (Some(c), 2),
@@ -72,7 +72,7 @@ pub(crate) fn frequency_at(toks: &[Token], i: usize) -> Option<(String, usize)> 
                 let (nv, k) = match w(i + 1)
                     .parse::<u32>()
                     .ok()
-                    .or_else(|| compound_number(w(i + 1)))
+                    .or_else(|| fw.compound_number(w(i + 1)))
                 {
                     Some(v) => (v, i + 2),
                     None => (1, i + 1),

@@ -5,12 +5,11 @@
 use crate::lexicon::Lexicon;
 use crate::text::{TokKind, Token, tokenize};
 mod frequency;
-pub(crate) mod words;
+pub(crate) mod tables;
 
 use frequency::frequency_at;
-use words::{
-    PHRASE_INDEX, claim, compound_number, group_word, is_clause_break, label_before, single, unit,
-};
+use tables::Phrase;
+pub use tables::{FactWords, FactWordsFile};
 
 crate::named_enum! {
     /// What kind of fact an extracted span is.
@@ -135,6 +134,7 @@ impl Facts {
 
 /// Extract the facts of a sentence.
 pub fn extract(text: &str, lex: &Lexicon) -> Facts {
+    let fw = lex.facts();
     let toks = tokenize(text);
     let n = toks.len();
     let mut used = vec![false; n];
@@ -153,7 +153,7 @@ pub fn extract(text: &str, lex: &Lexicon) -> Facts {
     // Pass 1: frequencies with numbers ("twice daily", "3 times a day", "every 2 weeks").
     let mut i = 0;
     while i < n {
-        if let Some((value, len)) = frequency_at(&toks, i) {
+        if let Some((value, len)) = frequency_at(fw, &toks, i) {
             push(
                 &mut facts,
                 FactKind::Frequency,
@@ -177,33 +177,23 @@ pub fn extract(text: &str, lex: &Lexicon) -> Facts {
             continue;
         }
         let mut matched = 0;
-        if let Some(cands) = PHRASE_INDEX.get(toks[i].norm.as_str()) {
+        {
+            let cands: &[Phrase] = fw.phrases(toks[i].norm.as_str());
             for p in cands {
                 let len = p.words.len();
                 if i + len <= n && (0..len).all(|k| !used[i + k] && toks[i + k].norm == p.words[k])
                 {
                     // "over" and "under" are comparators only before a number.
-                    if (p.value == "gt" || p.value == "lt")
-                        && len == 1
-                        && matches!(
-                            p.words[0],
-                            "over"
-                                | "under"
-                                | "above"
-                                | "below"
-                                | "exceed"
-                                | "exceeds"
-                                | "exceeded"
-                                | "exceeding"
-                        )
-                        && !next_is_number(&toks, i + 1)
+                    if len == 1
+                        && fw.comparator_needs_number(&p.words[0])
+                        && !next_is_number(fw, &toks, i + 1)
                     {
                         continue;
                     }
                     push(
                         &mut facts,
                         p.kind,
-                        p.value.to_string(),
+                        p.value.clone(),
                         None,
                         &toks[i],
                         &toks[i + len - 1],
@@ -232,7 +222,7 @@ pub fn extract(text: &str, lex: &Lexicon) -> Facts {
         let t = &toks[i];
         let value = match t.kind {
             TokKind::Number => Some(t.norm.clone()),
-            TokKind::Word => compound_number(&t.norm).map(|v| v.to_string()),
+            TokKind::Word => fw.compound_number(&t.norm).map(|v| v.to_string()),
             TokKind::Symbol => None,
         };
         let Some(mut value) = value else {
@@ -250,7 +240,7 @@ pub fn extract(text: &str, lex: &Lexicon) -> Facts {
             && let Some(units) = toks
                 .get(i + 1)
                 .filter(|u| u.kind == TokKind::Word)
-                .and_then(|u| compound_number(&u.norm))
+                .and_then(|u| fw.compound_number(&u.norm))
                 .filter(|u| (1..10).contains(u))
         {
             value = (tens + units).to_string();
@@ -267,11 +257,11 @@ pub fn extract(text: &str, lex: &Lexicon) -> Facts {
         // Unit after: `mg`, `mg/kg`, `mg per kg`, `%`, `kg/m2`.
         let mut unit_parts: Vec<&str> = Vec::new();
         let mut j = last + 1;
-        if let Some(u) = toks.get(j).and_then(|x| unit(&x.norm)) {
+        if let Some(u) = toks.get(j).and_then(|x| fw.unit(&x.norm)) {
             unit_parts.push(u);
             j += 1;
             while j + 1 < n && (toks[j].norm == "/" || toks[j].norm == "per") {
-                match unit(&toks[j + 1].norm) {
+                match fw.unit(&toks[j + 1].norm) {
                     Some(u2) => {
                         unit_parts.push(u2);
                         j += 2;
@@ -285,7 +275,7 @@ pub fn extract(text: &str, lex: &Lexicon) -> Facts {
         // Label before: `week 12`, `visit 3`, `p 0.05` (a timepoint, not a duration).
         if unit_s.is_none()
             && i > 0
-            && let Some(l) = label_before(&toks[i - 1].norm)
+            && let Some(l) = fw.label_before(&toks[i - 1].norm)
         {
             unit_s = Some(l.to_string());
         }
@@ -311,22 +301,20 @@ pub fn extract(text: &str, lex: &Lexicon) -> Facts {
             continue;
         }
         let w = t.norm.as_str();
-        if let Some((kind, value)) = single(w) {
+        if let Some((kind, value)) = fw.single(w) {
             // "may" the month vs the modal: a month only next to a number.
             if kind == FactKind::Modal
                 && w == "may"
-                && (next_is_number(&toks, k + 1) || (k > 0 && toks[k - 1].kind == TokKind::Number))
+                && (next_is_number(fw, &toks, k + 1)
+                    || (k > 0 && toks[k - 1].kind == TokKind::Number))
             {
                 push(&mut facts, FactKind::Month, "05".into(), None, t, t);
                 continue;
             }
             if kind == FactKind::Month
-                && matches!(
-                    w,
-                    "march" | "dec" | "oct" | "sept" | "aug" | "jan" | "feb" | "apr" | "nov"
-                )
-                && !(next_is_number(&toks, k + 1) || (k > 0 && toks[k - 1].kind == TokKind::Number))
-                && w != "march"
+                && fw.month_needs_number(w)
+                && !(next_is_number(fw, &toks, k + 1)
+                    || (k > 0 && toks[k - 1].kind == TokKind::Number))
             {
                 continue;
             }
@@ -374,7 +362,7 @@ pub fn extract(text: &str, lex: &Lexicon) -> Facts {
             );
             continue;
         }
-        if let Some(c) = claim(w) {
+        if let Some(c) = fw.claim(w) {
             push(&mut facts, FactKind::Claim, c.to_string(), None, t, t);
             continue;
         }
@@ -387,11 +375,11 @@ pub fn extract(text: &str, lex: &Lexicon) -> Facts {
     let mut bindings = Vec::new();
     let mut clause_start = 0;
     for k in 0..=n {
-        if k == n || is_clause_break(&toks[k]) {
+        if k == n || fw.is_clause_break(&toks[k]) {
             let mut groups: Vec<String> = toks[clause_start..k]
                 .iter()
                 .filter_map(|t| {
-                    group_word(&t.norm)
+                    fw.group_word(&t.norm)
                         .map(str::to_string)
                         .or_else(|| lex.is_drug(&t.norm).then(|| t.norm.clone()))
                 })
@@ -423,9 +411,9 @@ pub fn extract(text: &str, lex: &Lexicon) -> Facts {
     }
 }
 
-fn next_is_number(toks: &[Token], i: usize) -> bool {
+fn next_is_number(fw: &FactWords, toks: &[Token], i: usize) -> bool {
     toks.get(i)
-        .is_some_and(|t| t.kind == TokKind::Number || compound_number(&t.norm).is_some())
+        .is_some_and(|t| t.kind == TokKind::Number || fw.compound_number(&t.norm).is_some())
 }
 
 fn sentence_start(toks: &[Token], k: usize) -> bool {
