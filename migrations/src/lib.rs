@@ -43,6 +43,7 @@ impl MigratorTrait for TenantMigrator {
         vec![
             Box::new(tenant::m0001_documents::Migration),
             Box::new(tenant::m0002_audit::Migration),
+            Box::new(tenant::m0003_records::Migration),
         ]
     }
 }

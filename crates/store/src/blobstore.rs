@@ -32,11 +32,15 @@ impl BlobStore {
         Ok(self.root.join(&sha256[..2]).join(sha256))
     }
 
-    /// Store `bytes`; returns their SHA-256 (hex). Idempotent.
+    /// Store `bytes`; returns their SHA-256 (hex). Idempotent. A file already under that
+    /// name is trusted only when it hashes to it: one that does not (damaged on disk, or
+    /// written behind the service's back) is replaced by these bytes.
     pub fn put(&self, bytes: &[u8]) -> Result<String, StoreError> {
         let sha = hex::encode(Sha256::digest(bytes));
         let path = self.path_of(&sha)?;
-        if path.is_file() {
+        if path.is_file()
+            && std::fs::read(&path).is_ok_and(|old| hex::encode(Sha256::digest(&old)) == sha)
+        {
             return Ok(sha);
         }
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();

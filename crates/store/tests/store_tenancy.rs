@@ -149,6 +149,87 @@ async fn isolation(s: &Store) {
     assert!(s.migrations_current().await.unwrap());
 }
 
+/// Documents and versions are append-only: the service's own connection cannot change or
+/// delete a version, delete a document (nor its versions through the cascade) or change a
+/// document's identity; a new version and its document's pointer still work.
+async fn records_are_append_only(s: &Store) {
+    s.create_tenant("gamma", "Gamma", &store::By::system())
+        .await
+        .unwrap();
+    let t = Slug::parse("gamma").unwrap();
+    let by = uuid::Uuid::new_v4();
+    let (doc, _) = s
+        .tenant_write(&t, |uow| {
+            Box::pin(async move {
+                let (d, v) = documents::create(uow.txn(), new_version(by)).await?;
+                uow.record(store::By::system().draft("document.upload", "document", None))
+                    .await?;
+                Ok((d, v))
+            })
+        })
+        .await
+        .unwrap();
+    let other = uuid::Uuid::new_v4();
+    for sql in [
+        "UPDATE document_versions SET blob_sha256 = 'x'".to_string(),
+        "UPDATE document_versions SET structure = '{}'".to_string(),
+        "DELETE FROM document_versions".to_string(),
+        "DELETE FROM documents".to_string(),
+        format!("UPDATE documents SET created_by = '{other}'"),
+        format!("UPDATE documents SET id = '{other}'"),
+    ] {
+        let e = s.tenant_execute(&t, &sql).await;
+        assert!(e.is_err(), "{sql} was allowed");
+        assert!(
+            e.unwrap_err().to_string().contains("append-only"),
+            "{sql}: refused for the wrong reason"
+        );
+    }
+    // What a new version does to its document is still allowed.
+    s.tenant_execute(
+        &t,
+        "UPDATE documents SET current_version = 1, title = 'Protocol B'",
+    )
+    .await
+    .unwrap();
+    let id = doc.id;
+    let (d, versions) = s
+        .tenant_read(&t, move |txn| {
+            Box::pin(async move {
+                let d = documents::get(txn, id).await?;
+                let n = documents::versions(txn, id).await?.map_or(0, |v| v.len());
+                Ok((d, n))
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(d.unwrap().0.title, "Protocol B");
+    assert_eq!(versions, 1, "the version is still there");
+}
+
+#[tokio::test]
+async fn sqlite_records_are_append_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = sqlite_store(dir.path()).await;
+    records_are_append_only(&s).await;
+}
+
+#[tokio::test]
+async fn postgres_records_are_append_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((s, name)) = pg_store(dir.path()).await else {
+        return;
+    };
+    records_are_append_only(&s).await;
+    assert!(
+        s.tenant_execute(&Slug::parse("gamma").unwrap(), "TRUNCATE document_versions")
+            .await
+            .is_err()
+    );
+    drop(s);
+    drop_db(dir.path(), &name).await;
+}
+
 #[tokio::test]
 async fn sqlite_tenants_are_isolated() {
     let dir = tempfile::tempdir().unwrap();
@@ -226,6 +307,10 @@ fn a_real_pdf_reads_back_exactly_and_one_changed_byte_is_caught() {
         Err(StoreError::CorruptBlob(s)) => assert_eq!(s, sha),
         other => panic!("a changed blob must be refused, got {other:?}"),
     }
+    // The same document uploaded again replaces the damaged file instead of trusting it.
+    assert_eq!(b.put(&pdf).unwrap(), sha);
+    assert_eq!(b.get(&sha).unwrap(), pdf);
+    assert_eq!(walk(dir.path()).len(), 1, "no temporary file left");
 }
 
 fn walk(p: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -1,3 +1,4 @@
 //! Per-tenant migrations, one file each.
 pub mod m0001_documents;
 pub mod m0002_audit;
+pub mod m0003_records;
