@@ -1,19 +1,17 @@
-//! Verification of a stored chain: recompute every hash and link, check the signed
-//! checkpoints, and name the first bad sequence number and what happened there.
+//! The outcome of verifying a stored chain ([`ChainReport`]: the first bad sequence number
+//! and what happened there, [`Tamper`]), the checks made outside the chain walk (the stored
+//! head, stored checkpoints of other tenants, stored signatures), and [`verify_chain`] for
+//! a trail held in memory. The walk itself is [`ChainVerifier`]'s, which streams.
 
 use crate::attest::{SignatureClaim, UnattestedSignature, attest_signature};
-use crate::canonical::{finish, prefix_state};
 use crate::checkpoint::Checkpoint;
 use crate::event::Event;
+use crate::verifier::ChainVerifier;
 use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 
 /// `prev_hash` of the first event.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// How far from its stored position an event's original sequence number is searched for
-/// when its hash does not match (a reordering moves events, usually not far).
-const REORDER_WINDOW: i64 = 64;
 
 /// What happened at the first bad sequence number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -44,7 +42,7 @@ pub struct Tamper {
     pub detail: String,
 }
 
-/// The outcome of [`verify_chain`].
+/// The outcome of [`verify_chain`] and [`ChainVerifier::finish`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChainReport {
     pub ok: bool,
@@ -75,7 +73,19 @@ impl ChainReport {
     /// Compare the chain's last event with the stored head (sequence number and hash that
     /// every append updates): a tail cut below the head, or a head that no event matches.
     pub fn check_head(&mut self, events: &[Event], head_seq: i64, head_hash: &str) {
-        let last = events.last().map_or(0, |e| e.seq);
+        self.check_head_last(
+            events.last().map(|e| (e.seq, e.hash.as_str())),
+            head_seq,
+            head_hash,
+        );
+    }
+
+    /// [`ChainReport::check_head`] with only what it needs: the sequence number and hash of
+    /// the chain's last event (`None` when the chain is empty), e.g.
+    /// [`ChainVerifier::last`].
+    pub fn check_head_last(&mut self, last: Option<(i64, &str)>, head_seq: i64, head_hash: &str) {
+        let last_hash = last.map(|(_, h)| h);
+        let last = last.map_or(0, |(s, _)| s);
         if last < head_seq {
             self.flag(Tamper {
                 seq: last + 1,
@@ -84,16 +94,13 @@ impl ChainReport {
                     "the chain ends at {last} but its head records {head_seq} events: the tail was cut"
                 ),
             });
-        } else if last == head_seq
-            && head_seq > 0
-            && events.last().is_some_and(|e| e.hash != head_hash)
-        {
+        } else if last == head_seq && head_seq > 0 && last_hash.is_some_and(|h| h != head_hash) {
             self.flag(Tamper {
                 seq: last,
                 kind: TamperKind::Modified,
                 detail: format!(
                     "the last event {last} hashes to {} but the head records {head_hash}",
-                    events.last().map_or("", |e| e.hash.as_str())
+                    last_hash.unwrap_or("")
                 ),
             });
         } else if last > head_seq {
@@ -121,13 +128,13 @@ impl ChainReport {
         }
     }
 
-    /// Check each stored signature against the event at its `audit_seq` (`events` holds
-    /// the tenant's events by sequence number); any that is not attested makes the report
-    /// not ok.
-    pub fn attest_signatures<'a>(
+    /// Check each stored signature against the event at its `audit_seq` (`event_at` gives
+    /// the tenant's event at a sequence number: from a map of the whole trail, or
+    /// [`ChainVerifier::event_at`]); any that is not attested makes the report not ok.
+    pub fn attest_signatures<'c, 'e>(
         &mut self,
-        claims: impl IntoIterator<Item = SignatureClaim<'a>>,
-        event_at: impl Fn(i64) -> Option<&'a Event>,
+        claims: impl IntoIterator<Item = SignatureClaim<'c>>,
+        event_at: impl Fn(i64) -> Option<&'e Event>,
     ) {
         for c in claims {
             self.signatures_checked += 1;
@@ -144,259 +151,20 @@ impl ChainReport {
     }
 }
 
-struct Row<'a> {
-    e: &'a Event,
-    /// The sequence number the stored hash was computed with, when it is within the search
-    /// window; `None` when the content itself changed.
-    orig_seq: Option<i64>,
-}
-
-/// Compare a digest with a stored lower-case hex hash without allocating.
-fn hash_matches(digest: &[u8; 32], stored: &str) -> bool {
-    let mut buf = [0u8; 64];
-    hex::encode_to_slice(digest, &mut buf).is_ok() && buf.as_slice() == stored.as_bytes()
-}
-
-fn orig_seq(e: &Event) -> Option<i64> {
-    let Ok(stored) = hex::decode(&e.hash) else {
-        return None;
-    };
-    let state = prefix_state(e);
-    if finish(state.clone(), e.seq).as_slice() == stored.as_slice() {
-        return Some(e.seq);
-    }
-    (1.max(e.seq - REORDER_WINDOW)..=e.seq + REORDER_WINDOW)
-        .filter(|s| *s != e.seq)
-        .find(|s| finish(state.clone(), *s).as_slice() == stored.as_slice())
-}
-
 /// Verify `events` (as stored, in ascending sequence order) and `checkpoints` (from the
-/// database or held elsewhere) against the installation's public key.
+/// database or held elsewhere) against the installation's public key: a
+/// [`ChainVerifier`] fed the slice, for trails that fit in memory.
 pub fn verify_chain(
     tenant: &str,
     events: &[Event],
     checkpoints: &[Checkpoint],
     key: &VerifyingKey,
 ) -> ChainReport {
-    let mut report = ChainReport {
-        ok: true,
-        events: events.len() as u64,
-        head_hash: events
-            .last()
-            .map_or_else(|| GENESIS_HASH.to_string(), |e| e.hash.clone()),
-        checkpoints_verified: 0,
-        first_problem: None,
-        signatures_checked: 0,
-        unattested_signatures: Vec::new(),
-        time_reversals: time_reversals(events),
-    };
-    let mut problem: Option<Tamper> = chain_problem(events);
-
-    // Checkpoints: signature, then the chain must still hold the signed head.
-    for cp in checkpoints {
-        if cp.tenant != tenant {
-            continue;
-        }
-        let found = if cp.verify(key).is_err() {
-            Some(Tamper {
-                seq: cp.seq,
-                kind: TamperKind::BadCheckpointSignature,
-                detail: format!(
-                    "the checkpoint at sequence {} made {} does not verify with the installation key",
-                    cp.seq, cp.time
-                ),
-            })
-        } else {
-            match events.iter().find(|e| e.seq == cp.seq) {
-                Some(e) if e.hash == cp.head_hash => {
-                    report.checkpoints_verified += 1;
-                    None
-                }
-                Some(e) => Some(Tamper {
-                    seq: e.seq,
-                    kind: TamperKind::Modified,
-                    detail: format!(
-                        "the chain was rewritten: event {} hashes to {} but the checkpoint signed {} recorded {}",
-                        e.seq, e.hash, cp.time, cp.head_hash
-                    ),
-                }),
-                None if events.last().is_none_or(|l| l.seq < cp.seq) => {
-                    let last = events.last().map_or(0, |l| l.seq);
-                    Some(Tamper {
-                        seq: last + 1,
-                        kind: TamperKind::Truncated,
-                        detail: format!(
-                            "the chain ends at {last} but the checkpoint signed {} covers up to {}",
-                            cp.time, cp.seq
-                        ),
-                    })
-                }
-                // Missing in the middle: the chain walk already reports the deletion.
-                None => None,
-            }
-        };
-        if let Some(f) = found
-            && problem.as_ref().is_none_or(|p| f.seq < p.seq)
-        {
-            problem = Some(f);
-        }
+    let mut v = ChainVerifier::borrowing(tenant, checkpoints.to_vec(), key);
+    for e in events {
+        v.push(e);
     }
-    if let Some(p) = problem {
-        report.ok = false;
-        report.first_problem = Some(p);
-    }
-    report
-}
-
-/// Events whose time is earlier than their predecessor's.
-fn time_reversals(events: &[Event]) -> Vec<i64> {
-    let parse = |e: &Event| chrono::DateTime::parse_from_rfc3339(&e.time).ok();
-    events
-        .windows(2)
-        .filter_map(|w| match (parse(&w[0]), parse(&w[1])) {
-            (Some(a), Some(b)) if b < a => Some(w[1].seq),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Walk the chain; classify the first anomaly.
-fn chain_problem(events: &[Event]) -> Option<Tamper> {
-    let mut prev = GENESIS_HASH;
-    for (i, e) in events.iter().enumerate() {
-        let expected = i as i64 + 1;
-        // The fast path: right place, right hash, right link.
-        if e.seq == expected
-            && e.prev_hash == prev
-            && hash_matches(&finish(prefix_state(e), e.seq), &e.hash)
-        {
-            prev = &e.hash;
-            continue;
-        }
-        return Some(classify(events, i, expected, prev));
-    }
-    None
-}
-
-fn classify(events: &[Event], i: usize, expected: i64, prev: &str) -> Tamper {
-    let row = |j: usize| Row {
-        e: &events[j],
-        orig_seq: orig_seq(&events[j]),
-    };
-    let r = row(i);
-    let t = |seq: i64, kind: TamperKind, detail: String| Tamper { seq, kind, detail };
-
-    // This event was written later than the one that should be here, which comes later:
-    // the order was changed.
-    if r.orig_seq.is_some_and(|s| s > expected)
-        && (i + 1..events.len().min(i + 1 + 2 * REORDER_WINDOW as usize))
-            .any(|j| orig_seq(&events[j]) == Some(expected))
-    {
-        return t(
-            expected,
-            TamperKind::Reordered,
-            format!(
-                "the event written as {} is at position {expected}; event {expected} comes later",
-                r.orig_seq.unwrap_or_default()
-            ),
-        );
-    }
-    // The next event links over this one: this one was added.
-    if let Some(next) = events.get(i + 1)
-        && r.orig_seq.is_none_or(|s| s == expected)
-        && next.prev_hash == prev
-        && orig_seq(next) == Some(expected)
-    {
-        return t(
-            r.e.seq,
-            TamperKind::Inserted,
-            format!(
-                "event {} is not part of the chain: event {} links to {}",
-                r.e.seq,
-                next.seq,
-                expected - 1
-            ),
-        );
-    }
-    // The previous event was added (and hashed like a real one): this one links over it.
-    let links_over_previous = i >= 2 && r.e.prev_hash == events[i - 2].hash;
-    match r.orig_seq {
-        None => {
-            if links_over_previous {
-                return t(
-                    events[i - 1].seq,
-                    TamperKind::Inserted,
-                    format!("event {} is not part of the chain", events[i - 1].seq),
-                );
-            }
-            t(
-                r.e.seq,
-                TamperKind::Modified,
-                format!(
-                    "event {} does not hash to its recorded hash: its content was changed",
-                    r.e.seq
-                ),
-            )
-        }
-        Some(s) if s > expected => t(
-            expected,
-            TamperKind::Deleted,
-            format!("events {expected} to {} are missing", s - 1),
-        ),
-        Some(s) if s < expected => {
-            if links_over_previous {
-                t(
-                    events[i - 1].seq,
-                    TamperKind::Inserted,
-                    format!("event {} is not part of the chain", events[i - 1].seq),
-                )
-            } else {
-                t(
-                    r.e.seq,
-                    TamperKind::Reordered,
-                    format!("the event written as {s} is at position {expected}"),
-                )
-            }
-        }
-        Some(_) => {
-            if r.e.prev_hash != prev {
-                if links_over_previous {
-                    return t(
-                        events[i - 1].seq,
-                        TamperKind::Inserted,
-                        format!("event {} is not part of the chain", events[i - 1].seq),
-                    );
-                }
-                if events[i + 1..].iter().any(|x| x.hash == r.e.prev_hash) {
-                    return t(
-                        r.e.seq,
-                        TamperKind::Reordered,
-                        format!(
-                            "event {} links to an event that now comes after it",
-                            r.e.seq
-                        ),
-                    );
-                }
-                return t(
-                    expected - 1,
-                    TamperKind::Modified,
-                    format!(
-                        "event {} links to a different predecessor: event {} was changed and re-hashed",
-                        r.e.seq,
-                        expected - 1
-                    ),
-                );
-            }
-            t(
-                r.e.seq,
-                TamperKind::Modified,
-                format!(
-                    "event at position {expected} carries sequence number {}",
-                    r.e.seq
-                ),
-            )
-        }
-    }
+    v.finish()
 }
 
 #[cfg(test)]
@@ -428,6 +196,17 @@ mod tests {
 
     fn key() -> SigningKey {
         SigningKey::from_seed([7u8; 32])
+    }
+
+    /// Every verification in these tests is also made by the streaming verifier fed one
+    /// event at a time and by the slice walk as it was before streaming: all three agree.
+    fn verify_chain(
+        tenant: &str,
+        events: &[Event],
+        checkpoints: &[Checkpoint],
+        key: &VerifyingKey,
+    ) -> ChainReport {
+        crate::oracle::assert_same(tenant, events, checkpoints, key)
     }
 
     fn check(events: &[Event], cps: &[Checkpoint]) -> Option<(i64, TamperKind)> {

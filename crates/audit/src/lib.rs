@@ -11,6 +11,10 @@
 //!   truncated). Rewriting the whole chain keeps it self-consistent; only a [`Checkpoint`]
 //!   (tenant, sequence, head hash, time) signed with the installation's Ed25519 key
 //!   ([`SigningKey`]) and held elsewhere catches that, and [`verify_chain`] checks them.
+//! - [`ChainVerifier`] is the same verification fed one event at a time (a trail read page
+//!   by page), in memory bounded by the checkpoints and signature events, not the trail's
+//!   length; [`verify_chain`] is a thin wrapper over it. [`export::ExportWriter`] writes the
+//!   exports the same way.
 //!
 //! - [`attest_signature`]: a stored electronic signature is valid only with the
 //!   `signature.sign` event recorded with it; [`ChainReport::attest_signatures`] adds
@@ -26,6 +30,9 @@ mod error;
 mod event;
 pub mod export;
 mod key;
+#[cfg(test)]
+mod oracle;
+mod verifier;
 
 pub use attest::{SIGNATURE_ACTION, SignatureClaim, UnattestedSignature, attest_signature};
 pub use chain::{ChainReport, GENESIS_HASH, Tamper, TamperKind, verify_chain};
@@ -34,3 +41,4 @@ pub use ed25519_dalek::VerifyingKey;
 pub use error::AuditError;
 pub use event::{Actor, AiProvenance, Event, EventDraft, RequestContext, format_time};
 pub use key::SigningKey;
+pub use verifier::ChainVerifier;
