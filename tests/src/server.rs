@@ -9,13 +9,18 @@ use testkit::Require;
 
 /// The local PostgreSQL the tests use (CI starts it).
 pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// The role the PostgreSQL test servers run as: not the owner of the tables, granted only
+/// what the service needs (`[database] runtime_role`), so every PostgreSQL test also checks
+/// that least privilege is enough.
+pub const PG_RUNTIME_ROLE: &str = "dualcheck_test_runtime";
 
 /// A running server and what the test needs to talk to it.
 #[derive(Debug)]
 pub struct TestServer {
     /// `http://127.0.0.1:<port>` (`https` when TLS is configured).
     pub base: String,
-    /// The server's store (same databases), to set up tenants and users and to look inside.
+    /// The server's databases, to set up tenants and users and to look inside (SQLite: the
+    /// server's own store; PostgreSQL: the owner's, the server running as the runtime role).
     pub store: Store,
     pub client: reqwest::Client,
     /// The `demo` admin created on first start, and its password.
@@ -46,23 +51,43 @@ impl TestServer {
         // fetched; tests that want models set their own manifest and turn fetching on.
         settings.models.dir = dir.path().join("models");
         settings.models.auto_fetch = false;
+        // Tests log in often from one address, and count failure events one by one; the
+        // tests of the limits and of the collapsed bursts set their own.
+        settings.limits.attempts_per_address_per_minute = 100_000;
+        settings.limits.attempts_per_tenant_per_minute = 100_000;
+        settings.limits.collapse_failures_secs = 0;
         let mut pg_database = None;
         if db == Db::Postgres {
             let name = format!("dc_{}", uuid::Uuid::new_v4().simple());
             let admin = pg_admin(dir.path()).await?;
             admin.create_database(&name).await.expect("CREATE DATABASE");
+            admin
+                .ensure_login_role(PG_RUNTIME_ROLE)
+                .await
+                .expect("CREATE ROLE");
             settings.database.url = Some(DatabaseUrl::new(format!(
+                "postgres://{PG_RUNTIME_ROLE}@127.0.0.1:5432/{name}"
+            )));
+            settings.database.owner_url = Some(DatabaseUrl::new(format!(
                 "postgres://postgres@127.0.0.1:5432/{name}"
             )));
+            settings.database.runtime_role = Some(PG_RUNTIME_ROLE.into());
             pg_database = Some(name);
         }
         customize(&mut settings);
+        let owner = settings.owner_store_config();
         let scheme = if settings.tls_enabled() {
             "https"
         } else {
             "http"
         };
         let running = dualcheck_api::build(settings).await.expect("server starts");
+        // On PostgreSQL the server runs as the runtime role; the tests set up tenants and
+        // look inside as the owner.
+        let store = match db {
+            Db::Sqlite => running.store.clone(),
+            Db::Postgres => Store::open(owner).await.expect("owner store"),
+        };
         let handle = running.server.handle();
         tokio::spawn(running.server);
         let client = reqwest::Client::builder()
@@ -72,13 +97,31 @@ impl TestServer {
             .expect("client");
         Some(TestServer {
             base: format!("{scheme}://{}", running.addr),
-            store: running.store,
+            store,
             client,
             bootstrap: running.bootstrap,
             handle,
             pg_database,
             _dir: dir,
         })
+    }
+
+    /// PostgreSQL: a store connected as the runtime role the server runs as (to show what
+    /// that role cannot do); `None` on SQLite.
+    pub async fn runtime_store(&self) -> Option<Store> {
+        let name = self.pg_database.as_ref()?;
+        Some(
+            Store::open(StoreConfig {
+                data_dir: self._dir.path().join("runtime"),
+                database_url: Some(format!(
+                    "postgres://{PG_RUNTIME_ROLE}@127.0.0.1:5432/{name}"
+                )),
+                max_connections: 1,
+                runtime_role: Some(PG_RUNTIME_ROLE.into()),
+            })
+            .await
+            .expect("runtime store"),
+        )
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -188,6 +231,7 @@ async fn pg_admin(dir: &std::path::Path) -> Option<Store> {
         data_dir: dir.join("pg-admin"),
         database_url: Some(PG_ADMIN_URL.into()),
         max_connections: 1,
+        runtime_role: None,
     });
     match tokio::time::timeout(Duration::from_secs(5), open).await {
         Ok(Ok(s)) => Some(s),

@@ -86,7 +86,9 @@ impl ApiError {
                     (S::CONFLICT, "signature_conflict")
                 }
                 ServiceError::SignaturePolicy(_) => (S::FORBIDDEN, "separation_of_duties"),
-                ServiceError::Busy(_) => (S::SERVICE_UNAVAILABLE, "busy"),
+                ServiceError::Busy { .. } => (S::SERVICE_UNAVAILABLE, "busy"),
+                ServiceError::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate_limited"),
+                ServiceError::ParseTimeout { .. } => (S::UNPROCESSABLE_ENTITY, "parse_timeout"),
                 ServiceError::PasswordChangeRequired => (S::FORBIDDEN, "password_change_required"),
                 ServiceError::ModelNotInstalled(_) | ServiceError::ModelUnusable { .. } => {
                     (S::SERVICE_UNAVAILABLE, "model_unavailable")
@@ -95,6 +97,7 @@ impl ApiError {
                 | ServiceError::Manifest { .. }
                 | ServiceError::Rules(_)
                 | ServiceError::Read { .. }
+                | ServiceError::Write { .. }
                 | ServiceError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
             },
             ApiError::BadRequest(_) => (S::BAD_REQUEST, "bad_request"),
@@ -185,6 +188,24 @@ impl ResponseError for ApiError {
         res.content_type("application/problem+json");
         if status == StatusCode::UNAUTHORIZED {
             res.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        if let ApiError::Service(
+            ServiceError::Busy {
+                retry_after_secs, ..
+            }
+            | ServiceError::RateLimited {
+                retry_after_secs, ..
+            },
+        ) = self
+        {
+            res.insert_header((
+                actix_web::http::header::RETRY_AFTER,
+                retry_after_secs.to_string(),
+            ));
+        }
+        if matches!(self, ApiError::PayloadTooLarge(_)) {
+            // The rest of the body is not read: this connection cannot carry another request.
+            res.force_close();
         }
         res.body(serde_json::to_string(&body).unwrap_or_default())
     }

@@ -17,4 +17,8 @@ pub struct AppState {
     pub rules: Arc<rule_engine::RuleSet>,
     /// The models of the manifest and their state; fetches on first use.
     pub models: Arc<service::models::ModelHub>,
+    /// The parse slots and time limit of uploads (`[ingest]`).
+    pub ingest: service::ingest_gate::IngestGate,
+    /// Rate limits of password attempts and the digest of failed logins (`[limits]`).
+    pub attempts: Arc<service::attempts::Attempts>,
 }

@@ -7,7 +7,7 @@ pub enum IngestError {
     Empty,
 
     #[error(
-        "the file is {size} bytes, over the limit of {limit} bytes; split the document or raise the limit (ingest.max_bytes)"
+        "the file is {size} bytes, over the limit of {limit} bytes; split the document or raise the limit (server.max_upload_bytes)"
     )]
     TooLarge { size: u64, limit: u64 },
 
@@ -49,6 +49,11 @@ pub enum IngestError {
         "the DOCX expands to more than allowed ({reason}); it may be a zip bomb, or the limits (ingest.max_uncompressed_bytes, ingest.max_compression_ratio) need raising"
     )]
     ArchiveLimits { reason: String },
+
+    #[error(
+        "the PDF's compressed content expands to more than {limit} bytes; it may be built to exhaust the reader, or the limit (ingest.max_decoded_bytes) needs raising"
+    )]
+    DecodedLimit { limit: u64 },
 }
 
 impl IngestError {
@@ -77,6 +82,7 @@ impl IngestError {
             IngestError::Encrypted => "encrypted",
             IngestError::Malformed { .. } | IngestError::ParserFailed { .. } => "malformed",
             IngestError::ArchiveLimits { .. } => "archive_limits",
+            IngestError::DecodedLimit { .. } => "decoded_limit",
         }
     }
 }

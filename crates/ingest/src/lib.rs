@@ -37,21 +37,25 @@ use sha2::{Digest, Sha256};
 pub struct Limits {
     /// Largest input accepted, in bytes (default 50 MB).
     pub max_bytes: u64,
-    /// Largest total uncompressed size of a DOCX archive (default 512 MiB).
+    /// Largest total uncompressed size of a DOCX archive (default 256 MiB).
     pub max_uncompressed_bytes: u64,
-    /// Largest uncompressed/compressed ratio of any DOCX part (default 200).
+    /// Largest uncompressed/compressed ratio of any DOCX part (default 100).
     pub max_compression_ratio: u64,
     /// Largest number of PDF pages read (default 5,000).
     pub max_pages: u32,
+    /// Largest total of bytes decoded from a PDF's compressed content streams, over all
+    /// pages (a form drawn on every page counts each time; default 512 MiB).
+    pub max_decoded_bytes: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_bytes: 50_000_000,
-            max_uncompressed_bytes: 512 * 1024 * 1024,
-            max_compression_ratio: 200,
+            max_uncompressed_bytes: 256 * 1024 * 1024,
+            max_compression_ratio: 100,
             max_pages: 5_000,
+            max_decoded_bytes: 512 * 1024 * 1024,
         }
     }
 }

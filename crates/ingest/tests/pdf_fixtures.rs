@@ -294,6 +294,44 @@ fn page_limit_is_enforced() {
 }
 
 #[test]
+fn decoded_bytes_are_bounded_over_the_document() {
+    let pages: Vec<Page> = (0..6)
+        .map(|i| {
+            let mut p = Page::default();
+            for k in 0..20 {
+                let y = 700.0 - k as f32 * 12.0;
+                p.text(
+                    "F1",
+                    10.0,
+                    72.0,
+                    y,
+                    &format!("Line {k} of page {i}, a few words more."),
+                );
+            }
+            p
+        })
+        .collect();
+    let bytes = pdfgen::build(&pages, &Options::default());
+    // Each page decodes to about 1.5 KB: six pages pass 3,000 bytes in all, not one page.
+    let limits = Limits {
+        max_decoded_bytes: 3_000,
+        ..Limits::default()
+    };
+    match ingest::parse_with(&bytes, &limits) {
+        Err(e @ IngestError::DecodedLimit { limit: 3_000 }) => {
+            assert_eq!(e.code(), "decoded_limit");
+            assert!(e.to_string().contains("ingest.max_decoded_bytes"), "{e}");
+        }
+        other => panic!("expected DecodedLimit, got {other:?}"),
+    }
+    let roomy = Limits {
+        max_decoded_bytes: 100_000,
+        ..Limits::default()
+    };
+    assert!(ingest::parse_with(&bytes, &roomy).is_ok());
+}
+
+#[test]
 fn broken_pdfs_are_typed_errors() {
     let good = pdfgen::protocol();
     // Only a header.

@@ -1,6 +1,7 @@
 //! Log in and out, the current user, and user management (admins only).
 
 use crate::ServiceError;
+use crate::attempts::{self, Attempts, FailureRecord};
 use crate::authz::{Action, require};
 use crate::lockout::{self, Attempt, During};
 use audit::{Actor, EventDraft, RequestContext};
@@ -14,9 +15,11 @@ use uuid::Uuid;
 /// wrong password all answer `InvalidCredentials` after the same work; five failures in
 /// fifteen minutes answer `LockedOut` ([`lockout`]). Every attempt is in the attempt log
 /// and, when the tenant exists, in its trail (`auth.login`, `auth.login_failed`,
-/// `auth.lockout`).
+/// `auth.lockout`); a burst of failures from one address is one event with a count
+/// ([`crate::attempts`]). Attempts over the rate limits are refused before any work.
 pub async fn login(
     store: &Store,
+    attempts: &Attempts,
     policy: SessionPolicy,
     tenant: &str,
     username: &str,
@@ -30,6 +33,7 @@ pub async fn login(
     };
     let attempt = lockout::gate(
         store,
+        attempts,
         &Attempt {
             tenant,
             username,
@@ -42,19 +46,35 @@ pub async fn login(
     .await?;
     let check = store.check_credentials(tenant, username, password).await?;
     let Some((user, slug, tenant_id)) = check.verified else {
-        lockout::count_failure(store, &attempt).await?;
-        let mut actor = claimed;
-        actor.user_id = check.user_id.map(|u| u.to_string());
-        let mut d = EventDraft::new(
-            actor,
-            "auth.login_failed",
-            "user",
-            Some(clip(username, 128)),
-        );
-        d.new_value =
-            Some(serde_json::json!({ "failed_attempts_in_window": attempt.failures_before + 1 }));
-        d.request = request;
-        store.record_if_tenant(tenant, d).await?;
+        // Bursts that ended are recorded first, so their summary precedes this failure.
+        attempts::flush(store, attempts, false).await;
+        let event = match attempts.failure(tenant, username, &request) {
+            FailureRecord::Collapsed => None,
+            FailureRecord::Now => {
+                let mut actor = claimed;
+                actor.user_id = check.user_id.map(|u| u.to_string());
+                let mut d = EventDraft::new(
+                    actor,
+                    "auth.login_failed",
+                    "user",
+                    Some(clip(username, 128)),
+                );
+                d.new_value = Some(
+                    serde_json::json!({ "failed_attempts_in_window": attempt.failures_before + 1 }),
+                );
+                d.request = request.clone();
+                Some(d)
+            }
+        };
+        if !lockout::count_failure(store, &attempt, tenant, event).await? {
+            // No trail to write to: the security log has it (never the password).
+            tracing::warn!(
+                target: "security",
+                tenant = %clip(tenant, 64),
+                client_ip = request.client_ip.as_deref().unwrap_or("unknown"),
+                "login attempt for a tenant that does not exist"
+            );
+        }
         return Err(store::StoreError::InvalidCredentials.into());
     };
     lockout::count_success(store, &attempt).await?;

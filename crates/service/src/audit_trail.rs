@@ -7,9 +7,10 @@
 
 use crate::ServiceError;
 use crate::authz::{Action, require};
-use audit::export::Format;
+use audit::export::{ExportWriter, Format};
 use audit::{ChainReport, Checkpoint, Event, RequestContext, VerifyingKey};
 use serde::Serialize;
+use std::path::{Path, PathBuf};
 use store::{AuditFilter, By, Principal, Slug, Store};
 
 /// Most events on one page.
@@ -48,13 +49,14 @@ pub struct Page {
     pub next_after_seq: Option<i64>,
 }
 
-/// An export, rendered.
+/// An export, written to a file.
 #[derive(Debug, Clone)]
 pub struct Export {
     pub format: Format,
-    pub body: String,
+    /// The file written (the caller moves it into place or streams it, then removes it).
+    pub path: PathBuf,
     /// Events in it (its own `audit.export` event included).
-    pub events: usize,
+    pub events: u64,
 }
 
 /// Normalise an RFC 3339 time to the stored form (UTC, microseconds, `+00:00`), so that
@@ -138,17 +140,19 @@ async fn verify_tenant(
 }
 
 /// The caller's tenant's complete trail in `format` (`jsonl`, `csv`, `html`), recorded
-/// first (auditors, managers).
+/// first (auditors, managers), written to the new file `into` page by page (bounded
+/// memory, whatever the length of the trail).
 pub async fn export(
     store: &Store,
     who: &Principal,
     request: RequestContext,
     format: &str,
     key: &VerifyingKey,
+    into: &Path,
 ) -> Result<Export, ServiceError> {
     require(who, Action::ReadAudit)?;
     let by = By::principal(who, request);
-    render(store, &who.tenant, &by, format, "api", key).await
+    render(store, &who.tenant, &by, format, "api", key, into).await
 }
 
 /// [`export`] for the operator at the command line.
@@ -158,9 +162,10 @@ pub async fn export_as_operator(
     by: &By,
     format: &str,
     key: &VerifyingKey,
+    into: &Path,
 ) -> Result<Export, ServiceError> {
     existing(store, tenant).await?;
-    render(store, tenant, by, format, "cli", key).await
+    render(store, tenant, by, format, "cli", key, into).await
 }
 
 async fn render(
@@ -170,6 +175,7 @@ async fn render(
     requested: &str,
     via: &str,
     key: &VerifyingKey,
+    into: &Path,
 ) -> Result<Export, ServiceError> {
     let format = Format::parse(requested).ok_or_else(|| {
         ServiceError::Invalid(format!(
@@ -179,20 +185,57 @@ async fn render(
     let mut d = by.draft("audit.export", "audit_trail", None);
     d.new_value = Some(serde_json::json!({ "format": format.extension(), "via": via }));
     store.record_now(tenant, d).await?;
-    let (events, checkpoints) = store.audit_all(tenant).await?;
-    let key = *key;
-    let name = tenant.to_string();
-    let count = events.len();
-    // Rendering a long trail is CPU work: off the async workers.
-    let body = tokio::task::spawn_blocking(move || {
-        audit::export::render(format, &name, &events, &checkpoints, &key)
+    // The HTML report opens with the verification's outcome: a first streaming pass.
+    let summary = match format {
+        Format::Html => audit::export::summary(&store.audit_verify(tenant, key, &[]).await?),
+        _ => String::new(),
+    };
+    let written = |source| ServiceError::Write {
+        path: into.to_owned(),
+        source,
+    };
+    let file = std::fs::File::create(into).map_err(written)?;
+    let mut w = ExportWriter::new(format, tenant.as_str(), std::io::BufWriter::new(file));
+    w.header(&summary).map_err(written)?;
+    let (mut after, mut events) = (i64::MIN, 0u64);
+    loop {
+        let page = store
+            .audit_events_after(tenant, after, store::audit_log::AUDIT_PAGE)
+            .await?;
+        let Some(last) = page.last().map(|e| e.seq) else {
+            break;
+        };
+        after = last;
+        events += page.len() as u64;
+        let full = page.len() as u64 == store::audit_log::AUDIT_PAGE;
+        // Rendering is CPU and file work: off the async workers, a page at a time.
+        w = tokio::task::spawn_blocking(move || {
+            for e in &page {
+                w.event(e)?;
+            }
+            Ok::<_, std::io::Error>(w)
+        })
+        .await
+        .map_err(ServiceError::internal)?
+        .map_err(written)?;
+        if !full {
+            break;
+        }
+    }
+    let checkpoints = store
+        .checkpoints_after(tenant, i64::MIN, u64::MAX >> 1)
+        .await?;
+    tokio::task::spawn_blocking(move || {
+        let out = w.finish(&checkpoints)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()
     })
     .await
-    .map_err(ServiceError::internal)?;
+    .map_err(ServiceError::internal)?
+    .map_err(written)?;
     Ok(Export {
         format,
-        body,
-        events: count,
+        path: into.to_owned(),
+        events,
     })
 }
 

@@ -3,6 +3,7 @@
 
 use crate::ServiceError;
 use crate::authz::{Action, require};
+use crate::ingest_gate::IngestGate;
 use audit::RequestContext;
 use store::documents::{self, Document, NewVersion, Version, VersionInfo};
 use store::{By, Principal, Store};
@@ -33,44 +34,55 @@ pub fn clean_filename(name: &str) -> String {
     }
 }
 
-/// Ingest the upload and store its blob; returns the new version's row data.
-async fn ingest_and_store(
-    store: &Store,
+/// An ingested upload: the new version's row data (its blob hash filled in by
+/// [`store_blob`]) and the bytes.
+struct Ingested {
+    new: NewVersion,
+    bytes: Vec<u8>,
+}
+
+/// Ingest the upload (through the gate: a parse slot, off the async workers, within the
+/// time limit); nothing is stored yet.
+async fn parse_upload(
     who: &Principal,
-    limits: ingest::Limits,
+    gate: &IngestGate,
     up: Upload,
-) -> Result<NewVersion, ServiceError> {
-    let blobs = store.blobs(&who.tenant);
+) -> Result<Ingested, ServiceError> {
     let Upload {
         bytes,
         filename,
         title,
     } = up;
     let filename = clean_filename(&filename);
-    let (doc, sha, structure, size) = tokio::task::spawn_blocking(move || {
-        let doc = ingest::parse_with(&bytes, &limits)?;
-        let structure = serde_json::to_string(&doc).map_err(ServiceError::internal)?;
-        let sha = blobs.put(&bytes)?;
-        Ok::<_, ServiceError>((doc, sha, structure, bytes.len()))
-    })
-    .await
-    .map_err(ServiceError::internal)??;
+    let (doc, structure, bytes) = gate.parse(bytes).await?;
     let format = doc.metadata.format;
     let title = title
         .map(|t| t.trim().to_owned())
         .filter(|t| !t.is_empty())
         .or_else(|| doc.metadata.title.clone().filter(|t| !t.trim().is_empty()))
         .unwrap_or_else(|| filename.clone());
-    Ok(NewVersion {
+    let new = NewVersion {
         title: store::clip(&title, 300),
         filename,
         format: format.as_str().to_owned(),
         media_type: format.media_type().to_owned(),
-        blob_sha256: sha,
-        size_bytes: size as i64,
+        blob_sha256: String::new(),
+        size_bytes: bytes.len() as i64,
         structure,
         created_by: who.user_id,
-    })
+    };
+    Ok(Ingested { new, bytes })
+}
+
+/// Write the upload's blob inside the change (under the tenant's lock, so a change that
+/// does not commit leaves no orphan file behind: see [`store::UnitOfWork::put_blob`]).
+async fn store_blob(
+    uow: &mut store::UnitOfWork,
+    up: Ingested,
+) -> Result<NewVersion, store::StoreError> {
+    let Ingested { mut new, bytes } = up;
+    new.blob_sha256 = uow.put_blob(bytes).await?;
+    Ok(new)
 }
 
 /// What the trail records of a stored version.
@@ -90,16 +102,17 @@ fn version_value(v: &Version, title: &str) -> serde_json::Value {
 pub async fn upload(
     store: &Store,
     who: &Principal,
-    limits: ingest::Limits,
+    gate: &IngestGate,
     up: Upload,
     request: RequestContext,
 ) -> Result<(Document, Version), ServiceError> {
     require(who, Action::Upload)?;
-    let new = ingest_and_store(store, who, limits, up).await?;
+    let up = parse_upload(who, gate, up).await?;
     let by = By::principal(who, request);
     Ok(store
         .tenant_write(&who.tenant, move |uow| {
             Box::pin(async move {
+                let new = store_blob(uow, up).await?;
                 let (d, v) = documents::create(uow.txn(), new).await?;
                 let mut e = by.draft("document.upload", "document", Some(d.id.to_string()));
                 e.new_value = Some(version_value(&v, &d.title));
@@ -135,18 +148,19 @@ pub async fn require_document(
 pub async fn add_version(
     store: &Store,
     who: &Principal,
-    limits: ingest::Limits,
+    gate: &IngestGate,
     id: Uuid,
     up: Upload,
     request: RequestContext,
 ) -> Result<(Document, Version), ServiceError> {
     require(who, Action::Upload)?;
     require_document(store, who, id).await?;
-    let new = ingest_and_store(store, who, limits, up).await?;
+    let up = parse_upload(who, gate, up).await?;
     let by = By::principal(who, request);
     Ok(store
         .tenant_write(&who.tenant, move |uow| {
             Box::pin(async move {
+                let new = store_blob(uow, up).await?;
                 let (d, v) = documents::add_version(uow.txn(), id, new).await?;
                 let mut e = by.draft("document.version", "document", Some(d.id.to_string()));
                 e.old_value = Some(serde_json::json!({ "current_version": v.version - 1 }));

@@ -26,9 +26,25 @@ pub enum ServiceError {
     /// [`crate::signature_policy::POLICY`].
     #[error("signature refused: {0}")]
     SignaturePolicy(crate::signature_policy::Refusal),
-    /// Too much at once: retry later (the message says when).
-    #[error("{0}")]
-    Busy(String),
+    /// Too much at once: retry after `retry_after_secs` seconds.
+    #[error("{reason}")]
+    Busy {
+        reason: String,
+        retry_after_secs: u64,
+    },
+    /// Too many password attempts from one address or against one tenant: retry after
+    /// `retry_after_secs` seconds.
+    #[error("{reason}")]
+    RateLimited {
+        reason: String,
+        retry_after_secs: u64,
+    },
+    /// The document took longer to read than the installation allows (`[ingest]
+    /// parse_timeout_ms`): it may be built to stall the reader; split or re-export it.
+    #[error(
+        "the document could not be read within {limit_ms} ms; split it or re-export it from the authoring tool (the limit is ingest.parse_timeout_ms)"
+    )]
+    ParseTimeout { limit_ms: u64 },
     /// The document cannot be read (empty, unsupported, encrypted, malformed, too large).
     #[error(transparent)]
     Document(#[from] ingest::IngestError),
@@ -56,6 +72,13 @@ pub enum ServiceError {
     /// A file the caller named cannot be read.
     #[error("cannot read {path}: {source}")]
     Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file cannot be written (an export): the path and the system's reason.
+    #[error("cannot write {path}: {source}")]
+    Write {
         path: PathBuf,
         #[source]
         source: std::io::Error,

@@ -13,22 +13,28 @@
 //! - [`accounts`]: log in and out, the current user, user management;
 //! - [`passwords`]: change one's own password, an admin's reset, the history;
 //! - [`lockout`]: the lockout policy, the one gate login and signing both pass;
+//! - [`attempts`]: rate limits of password attempts, and failed logins collapsed per burst;
 //! - [`documents`]: upload, new versions, reads and downloads;
+//! - [`ingest_gate`]: how many uploads are parsed at once, and for how long;
 //! - [`signing`]: electronic signatures (role for meaning, password again, lockout,
 //!   validity attested by the audit event);
 //! - [`signature_policy`]: separation of duties, one table (author, reviewer, approver;
 //!   order and exclusive meanings);
-//! - [`audit_trail`]: query, verify and export the trail (an export is recorded first).
+//! - [`audit_trail`]: query, verify and export the trail (an export is recorded first);
+//! - [`checkpoint_copy`]: every signed checkpoint appended to a file outside the database.
 //!
 //! It depends on the domain crates (`ingest`, `ai-suggest`, `rule-engine`, `audit`) and on
 //! `store` for persistence.
 
 pub mod accounts;
 pub mod analysis;
+pub mod attempts;
 pub mod audit_trail;
 pub mod authz;
+pub mod checkpoint_copy;
 pub mod documents;
 mod error;
+pub mod ingest_gate;
 pub mod lockout;
 pub mod models;
 pub mod passwords;

@@ -3,9 +3,11 @@
 //! recorded in the attempt log and in the tenant's trail as `auth.lockout` with
 //! `"alert": true`, and logged as a warning. Login and signing both go through [`gate`]
 //! (which reserves the attempt atomically, so parallel guesses cannot slip past the count)
-//! and [`count_failure`]/[`count_success`]: one policy, one place.
+//! and [`count_failure`]/[`count_success`]: one policy, one place. The gate first takes the
+//! attempt from the rate limits ([`crate::attempts`]).
 
 use crate::ServiceError;
+use crate::attempts::Attempts;
 use audit::{Actor, EventDraft, RequestContext};
 use store::{FailureReason, Reservation, Slot, Store, clip};
 
@@ -57,7 +59,12 @@ pub async fn failures(store: &Store, tenant: &str, username: &str) -> Result<u64
 /// failures so far pass). At the threshold, records the lockout and refuses with
 /// `LockedOut`; otherwise the caller checks the password and resolves the reservation with
 /// [`count_failure`] or [`count_success`].
-pub async fn gate(store: &Store, a: &Attempt<'_>) -> Result<Reservation, ServiceError> {
+pub async fn gate(
+    store: &Store,
+    attempts: &Attempts,
+    a: &Attempt<'_>,
+) -> Result<Reservation, ServiceError> {
+    attempts.check(a.tenant, &a.request)?;
     let started = std::time::Instant::now();
     let failures = loop {
         let since = chrono::Utc::now() - chrono::Duration::minutes(WINDOW_MINUTES);
@@ -72,9 +79,11 @@ pub async fn gate(store: &Store, a: &Attempt<'_>) -> Result<Reservation, Service
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
             Slot::Busy => {
-                return Err(ServiceError::Busy(
-                    "too many attempts for this account at once; try again in a minute".into(),
-                ));
+                return Err(ServiceError::Busy {
+                    reason: "too many attempts for this account at once; try again in a minute"
+                        .into(),
+                    retry_after_secs: 60,
+                });
             }
         }
     };
@@ -101,11 +110,16 @@ pub async fn gate(store: &Store, a: &Attempt<'_>) -> Result<Reservation, Service
     Err(ServiceError::Store(store::StoreError::LockedOut))
 }
 
-/// A wrong password at login or signing: the reserved attempt counts toward the lockout.
-pub async fn count_failure(store: &Store, r: &Reservation) -> Result<(), ServiceError> {
-    Ok(store
-        .resolve_attempt(r, FailureReason::BadCredentials)
-        .await?)
+/// A wrong password at login or signing: the reserved attempt counts toward the lockout,
+/// and `event` (when given) is recorded in the tenant's trail in the same change. Returns
+/// whether the tenant exists.
+pub async fn count_failure(
+    store: &Store,
+    r: &Reservation,
+    tenant: &str,
+    event: Option<EventDraft>,
+) -> Result<bool, ServiceError> {
+    Ok(store.fail_attempt(r, tenant, event).await?)
 }
 
 /// A right password: the reserved attempt no longer counts.

@@ -38,6 +38,7 @@ async fn not_recent(
 /// Change the caller's own password; `current` is asked again.
 pub async fn change_own(
     store: &Store,
+    attempts: &crate::attempts::Attempts,
     who: &Principal,
     current: &str,
     new: &str,
@@ -51,6 +52,7 @@ pub async fn change_own(
     );
     let attempt = lockout::gate(
         store,
+        attempts,
         &Attempt {
             tenant: who.tenant.as_str(),
             username: &who.username,
@@ -62,7 +64,6 @@ pub async fn change_own(
     )
     .await?;
     if !store.verify_user_password(who.user_id, current).await? {
-        lockout::count_failure(store, &attempt).await?;
         let mut d = EventDraft::new(
             actor,
             "auth.password_change_failed",
@@ -71,7 +72,7 @@ pub async fn change_own(
         );
         d.new_value = Some(serde_json::json!({ "cause": "wrong current password" }));
         d.request = request;
-        store.record_now(&who.tenant, d).await?;
+        lockout::count_failure(store, &attempt, who.tenant.as_str(), Some(d)).await?;
         return Err(store::StoreError::InvalidCredentials.into());
     }
     lockout::count_success(store, &attempt).await?;

@@ -112,16 +112,30 @@ enum Outcome {
     Refused(Refusal),
 }
 
-/// Sign version `version` of document `id` with `meaning`, the password given again.
+/// What is signed, and the password given again.
+#[derive(Debug, Clone, Copy)]
+pub struct SignVersion<'a> {
+    /// The document.
+    pub id: Uuid,
+    pub version: i32,
+    pub meaning: Meaning,
+    pub password: &'a str,
+}
+
+/// Sign a version of a document with a meaning, the password given again.
 pub async fn sign_version(
     store: &Store,
+    attempts: &crate::attempts::Attempts,
     who: &Principal,
-    id: Uuid,
-    version: i32,
-    meaning: Meaning,
-    password: &str,
+    what: SignVersion<'_>,
     request: RequestContext,
 ) -> Result<SignatureView, ServiceError> {
+    let SignVersion {
+        id,
+        version,
+        meaning,
+        password,
+    } = what;
     require(who, Action::Sign)?;
     if !who.has_any(roles_for_meaning(meaning)) {
         return Err(ServiceError::Forbidden);
@@ -141,6 +155,7 @@ pub async fn sign_version(
     let tenant = who.tenant.as_str();
     let attempt = lockout::gate(
         store,
+        attempts,
         &Attempt {
             tenant,
             username: &who.username,
@@ -152,7 +167,6 @@ pub async fn sign_version(
     )
     .await?;
     if !store.verify_user_password(who.user_id, password).await? {
-        lockout::count_failure(store, &attempt).await?;
         let (record_id, sha) = store
             .tenant_read(&who.tenant, move |txn| {
                 Box::pin(async move {
@@ -161,20 +175,16 @@ pub async fn sign_version(
                 })
             })
             .await?;
-        store
-            .record_now(
-                &who.tenant,
-                refused(
-                    &actor,
-                    meaning,
-                    record_id,
-                    &sha,
-                    "wrong password",
-                    None,
-                    &request,
-                ),
-            )
-            .await?;
+        let event = refused(
+            &actor,
+            meaning,
+            record_id,
+            &sha,
+            "wrong password",
+            None,
+            &request,
+        );
+        lockout::count_failure(store, &attempt, tenant, Some(event)).await?;
         return Err(StoreError::SignatureRefused.into());
     }
     lockout::count_success(store, &attempt).await?;

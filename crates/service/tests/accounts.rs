@@ -15,6 +15,7 @@ async fn open(dir: &std::path::Path, url: Option<String>) -> Store {
         data_dir: dir.to_path_buf(),
         database_url: url,
         max_connections: 4,
+        runtime_role: None,
     })
     .await
     .unwrap();
@@ -29,6 +30,7 @@ async fn pg_admin(dir: &std::path::Path) -> Option<Store> {
             data_dir: dir.join("admin"),
             database_url: Some(PG_ADMIN.into()),
             max_connections: 1,
+            runtime_role: None,
         }),
     )
     .await
@@ -109,15 +111,32 @@ async fn accounts(s: &Store) {
         .unwrap();
 
     let p = SessionPolicy::default();
-    let login =
-        |pw: &'static str| service::accounts::login(s, p, "acme", "alice", pw, Default::default());
+    let attempts = &service::attempts::Attempts::new(service::attempts::AttemptLimits {
+        per_address_per_minute: 100,
+        per_tenant_per_minute: 100,
+        collapse: std::time::Duration::ZERO,
+    });
+    let login = |pw: &'static str| {
+        service::accounts::login(s, attempts, p, "acme", "alice", pw, Default::default())
+    };
     let out = login("a long enough passphrase").await.unwrap();
     let who = s.authenticate(&out.token, p).await.unwrap();
     assert_eq!(who.tenant.as_str(), "acme");
     assert_eq!(who.roles, vec![Role::Writer, Role::Qa]);
     // A meaning the roles do not allow is refused before the password is looked at.
     let sign = |m: Meaning, pw: &'static str| {
-        service::signing::sign_version(s, &who, doc.id, 1, m, pw, Default::default())
+        service::signing::sign_version(
+            s,
+            attempts,
+            &who,
+            service::signing::SignVersion {
+                id: doc.id,
+                version: 1,
+                meaning: m,
+                password: pw,
+            },
+            Default::default(),
+        )
     };
     assert!(matches!(
         sign(Meaning::Responsible, "a long enough passphrase").await,
@@ -126,11 +145,14 @@ async fn accounts(s: &Store) {
     assert!(matches!(
         service::signing::sign_version(
             s,
+            attempts,
             &who,
-            doc.id,
-            9,
-            Meaning::Authored,
-            "x",
+            service::signing::SignVersion {
+                id: doc.id,
+                version: 9,
+                meaning: Meaning::Authored,
+                password: "x",
+            },
             Default::default()
         )
         .await,

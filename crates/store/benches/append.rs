@@ -46,6 +46,7 @@ async fn open(dir: &std::path::Path, url: Option<String>) -> Store {
         data_dir: dir.to_path_buf(),
         database_url: url,
         max_connections: 16,
+        runtime_role: None,
     })
     .await
     .expect("open");
@@ -75,6 +76,7 @@ async fn main() {
         data_dir: dir.path().join("admin"),
         database_url: Some(PG_ADMIN.into()),
         max_connections: 1,
+        runtime_role: None,
     })
     .await;
     let Ok(admin) = admin else {

@@ -7,7 +7,7 @@ use crate::{Backend, Slug, Store, StoreError};
 use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
 
 /// Tables of a tenant that [`Store::count_rows_in_schema`] may count.
-const TENANT_TABLES: [&str; 3] = ["documents", "document_versions", "blobs"];
+const TENANT_TABLES: [&str; 4] = ["documents", "document_versions", "blobs", "audit_events"];
 
 fn check_db_name(name: &str) -> Result<(), StoreError> {
     let ok = (1..=63).contains(&name.len())
@@ -39,6 +39,19 @@ impl Store {
         check_db_name(name)?;
         self.control()
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await?;
+        Ok(())
+    }
+
+    /// `CREATE ROLE "<name>" LOGIN` unless it exists (PostgreSQL; cluster-wide, so tests
+    /// running at once may race: a duplicate is fine).
+    pub async fn ensure_login_role(&self, name: &str) -> Result<(), StoreError> {
+        crate::grants::check_role(name)?;
+        self.control()
+            .execute_unprepared(&format!(
+                "DO $$ BEGIN CREATE ROLE \"{name}\" LOGIN; \
+                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+            ))
             .await?;
         Ok(())
     }

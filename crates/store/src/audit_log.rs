@@ -74,6 +74,9 @@ impl By {
     }
 }
 
+/// Events per page when the trail is read whole (verification, export).
+pub const AUDIT_PAGE: u64 = 1000;
+
 /// How the installation signs checkpoints.
 #[derive(Debug, Clone)]
 pub struct AuditSigner {
@@ -353,6 +356,29 @@ impl Store {
         .await
     }
 
+    /// The tenant's stored checkpoints after sequence `after`, oldest first (at most `limit`).
+    pub async fn checkpoints_after(
+        &self,
+        tenant: &Slug,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<Checkpoint>, StoreError> {
+        self.tenant_read(tenant, move |txn| {
+            Box::pin(async move {
+                Ok(audit_checkpoints::Entity::find()
+                    .filter(audit_checkpoints::Column::Seq.gt(after))
+                    .order_by_asc(audit_checkpoints::Column::Seq)
+                    .limit(limit)
+                    .all(txn)
+                    .await?
+                    .into_iter()
+                    .map(checkpoint_from_row)
+                    .collect())
+            })
+        })
+        .await
+    }
+
     /// Every event and checkpoint of the tenant, as stored (for verification and export).
     pub async fn audit_all(
         &self,
@@ -380,11 +406,37 @@ impl Store {
         .await
     }
 
+    /// The tenant's events after sequence `after`, in ascending order, at most `limit`: one
+    /// page of the trail (verification and export read it page by page, in bounded memory).
+    pub async fn audit_events_after(
+        &self,
+        tenant: &Slug,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.tenant_read(tenant, move |txn| {
+            Box::pin(async move {
+                Ok(audit_events::Entity::find()
+                    .filter(audit_events::Column::Seq.gt(after))
+                    .order_by_asc(audit_events::Column::Seq)
+                    .limit(limit)
+                    .all(txn)
+                    .await?
+                    .into_iter()
+                    .map(event_from_row)
+                    .collect())
+            })
+        })
+        .await
+    }
+
     /// Recompute the tenant's chain, check its checkpoints (stored ones and `extra`, e.g.
     /// held outside the database; held ones of other tenants are ignored, stored ones are
     /// a problem) against `key`, compare the last event with the stored head (a cut tail),
     /// and check every stored signature against the `signature.sign` event that should
-    /// record it.
+    /// record it. The events are read in pages of [`AUDIT_PAGE`] and streamed through
+    /// [`audit::ChainVerifier`]: memory holds the checkpoints, the signature events and a
+    /// page, not the trail.
     pub async fn audit_verify(
         &self,
         tenant: &Slug,
@@ -402,73 +454,40 @@ impl Store {
             })
         };
         let head = read_head().await?;
-        let (events, stored) = self.audit_all(tenant).await?;
-        // Events appended while this read ran move the head too: read it again then.
-        let head = if events.last().is_some_and(|e| e.seq > head.0) {
-            read_head().await?
-        } else {
-            head
-        };
+        let stored = self
+            .checkpoints_after(tenant, i64::MIN, u64::MAX >> 1)
+            .await?;
         let sigs = self
             .tenant_read(tenant, |txn| Box::pin(crate::signatures::all(txn)))
             .await?;
         let mut cps = stored.clone();
         cps.extend(extra.iter().cloned());
-        let mut report = audit::verify_chain(tenant.as_str(), &events, &cps, key);
-        report.check_head(&events, head.0, &head.1);
-        report.check_foreign_checkpoints(tenant.as_str(), &stored);
-        let by_seq: std::collections::HashMap<i64, &Event> =
-            events.iter().map(|e| (e.seq, e)).collect();
-        report.attest_signatures(sigs.iter().map(|s| s.claim()), |seq| {
-            by_seq.get(&seq).copied()
-        });
-        Ok(report)
-    }
-
-    /// Commit a control-plane transaction together with the tenant event that records it.
-    ///
-    /// PostgreSQL: one transaction. The control transaction's search path becomes
-    /// `"tenant_<slug>", public` for its remaining statements (the tenant schema holds no
-    /// control-plane table names, so nothing else resolves differently) and the event is
-    /// appended in it: both commit or neither.
-    ///
-    /// SQLite: the control plane and the tenant are different files, so the commits are
-    /// ordered: the event is appended in an open tenant transaction (holding the chain
-    /// head), the control change commits, then the event. A failure before the control
-    /// commit leaves neither; only a crash between the two commits could leave a control
-    /// change without its event.
-    pub(crate) async fn commit_with_event(
-        &self,
-        control_txn: sea_orm::DatabaseTransaction,
-        tenant: &Slug,
-        draft: EventDraft,
-    ) -> Result<audit::Event, StoreError> {
-        if self.is_postgres() {
-            control_txn
-                .execute_unprepared(&format!(
-                    "SET LOCAL search_path TO {}, public",
-                    tenant.schema_quoted()
-                ))
-                .await?;
-            let e = self.record(&control_txn, tenant, draft).await?;
-            control_txn.commit().await?;
-            return Ok(e);
-        }
-        let ttx = self.begin_tenant(tenant).await?;
-        let e = match self.record(&ttx, tenant, draft).await {
-            Ok(e) => e,
-            Err(err) => {
-                ttx.rollback().await?;
-                control_txn.rollback().await?;
-                return Err(err);
+        let mut v = audit::ChainVerifier::new(tenant.as_str(), cps, key);
+        v.keep_events_at(sigs.iter().map(|s| s.audit_seq));
+        let mut after = i64::MIN;
+        loop {
+            let page = self.audit_events_after(tenant, after, AUDIT_PAGE).await?;
+            let Some(last) = page.last().map(|e| e.seq) else {
+                break;
+            };
+            after = last;
+            let full = page.len() as u64 == AUDIT_PAGE;
+            for e in page {
+                v.push(e);
             }
-        };
-        if let Err(err) = control_txn.commit().await {
-            ttx.rollback().await?;
-            return Err(err.into());
+            if !full {
+                break;
+            }
         }
-        ttx.commit().await?;
-        Ok(e)
+        // Events appended while this read ran move the head too: read it again then.
+        let head = if v.last().is_some_and(|(seq, _)| seq > head.0) {
+            read_head().await?
+        } else {
+            head
+        };
+        let mut report = v.finish_with(Some((head.0, &head.1)), sigs.iter().map(|s| s.claim()));
+        report.check_foreign_checkpoints(tenant.as_str(), &stored);
+        Ok(report)
     }
 
     /// A control-plane table as a statement in a tenant transaction must name it: on
@@ -485,7 +504,7 @@ impl Store {
     /// Run a control-plane statement (its table named by [`Store::control_table`]) so that it
     /// commits with the tenant event already appended in `ttx`: on PostgreSQL inside `ttx`,
     /// one transaction; on SQLite on the control file while `ttx` stays open, committed
-    /// before the event (the ordering of [`Store::commit_with_event`]).
+    /// before the event (the ordering of `Store::commit_with_event`).
     pub(crate) async fn control_exec(
         &self,
         ttx: &DatabaseTransaction,

@@ -60,6 +60,17 @@ impl BlobStore {
         Ok(sha)
     }
 
+    /// Remove a blob file (absent: nothing to do). Only the unit of work calls it, for a
+    /// blob no committed row names.
+    pub(crate) fn remove(&self, sha256: &str) -> Result<(), StoreError> {
+        let path = self.path_of(sha256)?;
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StoreError::io(&path, e)),
+        }
+    }
+
     /// Read a blob back, checking its hash.
     pub fn get(&self, sha256: &str) -> Result<Vec<u8>, StoreError> {
         let path = self.path_of(sha256)?;

@@ -25,6 +25,9 @@ pub struct StoreConfig {
     pub database_url: Option<String>,
     /// Connection pool size (per database).
     pub max_connections: u32,
+    /// PostgreSQL: the role the service connects as when it is not the owner of the tables
+    /// (see [`crate::grants`]); migrations grant it least privilege. `None`: one role.
+    pub runtime_role: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +118,11 @@ impl Store {
         })
     }
 
+    /// The runtime role migrations grant to (PostgreSQL), if any.
+    pub fn runtime_role(&self) -> Option<&str> {
+        self.inner.config.runtime_role.as_deref()
+    }
+
     pub fn backend(&self) -> Backend {
         self.inner.backend
     }
@@ -168,6 +176,7 @@ impl Store {
             .await?
             .len();
         ControlMigrator::up(control, None).await?;
+        self.grant_runtime(None).await?;
         let mut out = vec![MigrationReport {
             target: "control".into(),
             applied: pending,
@@ -183,12 +192,10 @@ impl Store {
         Ok(out)
     }
 
-    /// Whether the control plane and every tenant are fully migrated (readiness).
+    /// Whether the control plane and every tenant are fully migrated (readiness). Read with
+    /// plain `SELECT`s: the runtime role can answer it.
     pub async fn migrations_current(&self) -> Result<bool, StoreError> {
-        if !ControlMigrator::get_pending_migrations(&self.inner.control)
-            .await?
-            .is_empty()
-        {
+        if crate::grants::pending::<ControlMigrator>(&self.inner.control).await? > 0 {
             return Ok(false);
         }
         for t in self.list_tenants().await? {
@@ -196,12 +203,12 @@ impl Store {
             let pending = match self.inner.backend {
                 Backend::Sqlite => {
                     let conn = self.sqlite_tenant(&slug, false).await?;
-                    TenantMigrator::get_pending_migrations(&conn).await?.len()
+                    crate::grants::pending::<TenantMigrator>(&conn).await?
                 }
                 Backend::Postgres => {
                     let txn = self.begin_pg_tenant(&slug).await?;
-                    let n = TenantMigrator::get_pending_migrations(&txn).await?.len();
-                    txn.commit().await?;
+                    let n = crate::grants::pending::<TenantMigrator>(&txn).await?;
+                    txn.rollback().await?;
                     n
                 }
             };
@@ -239,6 +246,7 @@ impl Store {
                 let n = TenantMigrator::get_pending_migrations(&txn).await?.len();
                 TenantMigrator::up(&txn, None).await?;
                 txn.commit().await?;
+                self.grant_runtime(Some(slug)).await?;
                 Ok(n)
             }
         }
@@ -267,14 +275,14 @@ impl Store {
         let id = uuid::Uuid::new_v4();
         let mut d = by.draft("tenant.create", "tenant", Some(id.to_string()));
         d.new_value = Some(serde_json::json!({ "slug": slug.as_str(), "name": name }));
-        let txn = self.inner.control.begin().await?;
+        let change = self.begin_control_change(&slug).await?;
         let row = tenants::ActiveModel {
             id: Set(id),
             slug: Set(slug.to_string()),
             name: Set(name.to_owned()),
             created_at: Set(now),
         }
-        .insert(&txn)
+        .insert(&change.txn)
         .await
         .map_err(|e| match e.sql_err() {
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
@@ -282,7 +290,7 @@ impl Store {
             }
             _ => StoreError::from(e),
         })?;
-        self.commit_with_event(txn, &slug, d).await?;
+        self.commit_with_event(change, d).await?;
         Ok(tenant_info(row))
     }
 

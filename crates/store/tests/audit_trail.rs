@@ -24,6 +24,7 @@ async fn open(dir: &std::path::Path, url: Option<String>) -> Store {
         data_dir: dir.to_path_buf(),
         database_url: url,
         max_connections: 8,
+        runtime_role: None,
     })
     .await
     .unwrap();

@@ -15,6 +15,7 @@ async fn sqlite_store(dir: &std::path::Path) -> Store {
         data_dir: dir.to_path_buf(),
         database_url: None,
         max_connections: 4,
+        runtime_role: None,
     })
     .await
     .unwrap();
@@ -29,6 +30,7 @@ async fn pg_store(dir: &std::path::Path) -> Option<(Store, String)> {
         data_dir: dir.to_path_buf(),
         database_url: Some(url),
         max_connections: 4,
+        runtime_role: None,
     })
     .await
     .unwrap();

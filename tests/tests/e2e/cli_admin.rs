@@ -441,3 +441,89 @@ fn audit_verify_never_creates_a_key_and_pins_the_public_key() {
         text(&out.stderr)
     );
 }
+
+/// `[audit] checkpoint_copy`: the server appends every signed checkpoint to a file outside
+/// the database; a tail cut together with its stored checkpoints (as a superuser could)
+/// passes `audit verify` alone, and fails it against the copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpoints_copied_outside_catch_a_cut_tail() {
+    use dualcheck_tests::server::{Db, TestServer};
+    let outside = tempfile::tempdir().unwrap();
+    let copy = outside.path().join("checkpoints.jsonl");
+    let copy_setting = copy.clone();
+    let s = TestServer::start(Db::Sqlite, move |c| {
+        c.audit.checkpoint_events = 2;
+        c.audit.checkpoint_copy = Some(copy_setting);
+    })
+    .await
+    .unwrap();
+    for name in ["ann", "ben", "cat", "dan"] {
+        s.token("acme", name, &[store::Role::Writer]).await;
+    }
+    // tenant.create + 4 x (user.create, auth.login) = 9 events: checkpoints at 2, 4, 6, 8.
+    let mut lines = 0;
+    for _ in 0..100 {
+        let text = std::fs::read_to_string(&copy).unwrap_or_default();
+        lines = text
+            .lines()
+            .filter(|l| l.contains("\"tenant\":\"acme\""))
+            .count();
+        if lines >= 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(lines >= 4, "checkpoints copied: {lines}");
+    let data = s.store.data_dir().to_owned();
+    let copy_arg = copy.to_str().unwrap();
+    let out = run(
+        &data,
+        &[
+            "audit",
+            "verify",
+            "--tenant",
+            "acme",
+            "--checkpoints",
+            copy_arg,
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // Cut the last five events and the checkpoints covering them, and move the head back:
+    // consistent in itself.
+    let db = data.join("tenants/acme/tenant.db");
+    let py = format!(
+        "import sqlite3; c = sqlite3.connect({:?}); \
+         c.execute('DROP TRIGGER audit_events_no_delete'); \
+         c.execute('DROP TRIGGER audit_checkpoints_no_delete'); \
+         c.execute('DELETE FROM audit_events WHERE seq > 4'); \
+         c.execute('DELETE FROM audit_checkpoints WHERE seq > 4'); \
+         h = c.execute('SELECT hash FROM audit_events WHERE seq = 4').fetchone()[0]; \
+         c.execute('UPDATE audit_head SET seq = 4, hash = ?, checkpoint_seq = 4', (h,)); c.commit()",
+        db.to_str().unwrap()
+    );
+    let ok = Command::new("python3").args(["-c", &py]).status().unwrap();
+    assert!(ok.success());
+    let out = run(&data, &["audit", "verify", "--tenant", "acme"], None);
+    assert!(
+        out.status.success(),
+        "the cut is not visible from the database alone"
+    );
+    let out = run(
+        &data,
+        &[
+            "audit",
+            "verify",
+            "--tenant",
+            "acme",
+            "--checkpoints",
+            copy_arg,
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("the chain ends at 4"), "{err}");
+    s.finish().await;
+}

@@ -211,7 +211,69 @@ async fn bad_input(s: &TestServer) {
     );
 }
 
+/// Every blob file under the tenant's blob folder.
+fn blob_files(s: &TestServer, tenant: &str) -> Vec<std::path::PathBuf> {
+    let root = s
+        .store
+        .data_dir()
+        .join("tenants")
+        .join(tenant)
+        .join("blobs");
+    let mut out = Vec::new();
+    for d in std::fs::read_dir(&root).unwrap() {
+        let d = d.unwrap().path();
+        if d.is_dir() {
+            out.extend(std::fs::read_dir(&d).unwrap().map(|f| f.unwrap().path()));
+        }
+    }
+    out
+}
+
+/// An upload whose transaction fails after the blob was written leaves no orphan file; the
+/// same upload then succeeds and keeps exactly one.
+async fn failed_upload_leaves_no_blob(s: &TestServer) {
+    let token = s.token("acme", "wendy", &[Role::Writer]).await;
+    let slug = store::Slug::parse("acme").unwrap();
+    let refuse: &[&str] = match s.store.backend() {
+        store::Backend::Sqlite => &[
+            "CREATE TRIGGER test_refuse BEFORE INSERT ON document_versions \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+        ],
+        store::Backend::Postgres => &[
+            "CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
+            "CREATE TRIGGER test_refuse BEFORE INSERT ON document_versions \
+             FOR EACH ROW EXECUTE FUNCTION test_refuse()",
+        ],
+    };
+    for sql in refuse {
+        s.store.tenant_execute(&slug, sql).await.unwrap();
+    }
+    let rows = |table: &'static str| s.store.count_rows_in_schema("acme", table);
+    let events_before = rows("audit_events").await.unwrap();
+    let res = s.upload(&token, "protocol.pdf", sample_pdf()).await;
+    problem(res, 500).await;
+    assert!(
+        blob_files(s, "acme").is_empty(),
+        "no orphan blob: {:?}",
+        blob_files(s, "acme")
+    );
+    assert_eq!(rows("audit_events").await.unwrap(), events_before);
+    assert_eq!(rows("documents").await.unwrap(), 0);
+    assert_eq!(rows("blobs").await.unwrap(), 0);
+
+    let allow = match s.store.backend() {
+        store::Backend::Sqlite => "DROP TRIGGER test_refuse",
+        store::Backend::Postgres => "DROP TRIGGER test_refuse ON document_versions",
+    };
+    s.store.tenant_execute(&slug, allow).await.unwrap();
+    let res = s.upload(&token, "protocol.pdf", sample_pdf()).await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(blob_files(s, "acme").len(), 1);
+}
+
 on_both!(upload_read_back, upload_and_read_back, |_| {});
+on_both!(failed_upload_no_orphan_blob, failed_upload_leaves_no_blob);
 
 on_both!(malformed_and_hostile, bad_input, |c| c
     .server

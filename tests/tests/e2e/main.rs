@@ -39,6 +39,7 @@ macro_rules! on_both {
 mod support;
 
 // Over HTTP, both engines.
+mod attempts;
 mod audit;
 mod documents;
 mod models;
@@ -48,6 +49,7 @@ mod signatures;
 mod startup;
 mod tenants;
 mod tls;
+mod uploads;
 mod users;
 
 // The command line.

@@ -91,3 +91,71 @@ async fn cross_tenant_isolation(s: &TestServer) {
 }
 
 on_both!(isolation, cross_tenant_isolation, |_| {});
+
+/// PostgreSQL: the server runs as a role that does not own the tables. As that role, what
+/// would erase or rewrite records fails on privileges (not only on the triggers), and what
+/// would change the schema fails too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_role_cannot_rewrite_records() {
+    let Some(s) = TestServer::start(Db::Postgres, |_| {}).await else {
+        return;
+    };
+    let token = s.token("acme", "wendy", &[Role::Writer]).await;
+    crate::support::upload(&s, &token).await;
+    let runtime = s.runtime_store().await.unwrap();
+    let slug = store::Slug::parse("acme").unwrap();
+    let mut refused = 0;
+    for (table, col) in [
+        ("audit_events", "seq"),
+        ("audit_checkpoints", "seq"),
+        ("signatures", "id"),
+        ("document_versions", "id"),
+        ("blobs", "sha256"),
+    ] {
+        for sql in [
+            format!("ALTER TABLE {table} DISABLE TRIGGER ALL"),
+            format!("DROP TABLE {table}"),
+            format!("TRUNCATE {table}"),
+            format!("UPDATE {table} SET {col} = {col}"),
+            format!("DELETE FROM {table}"),
+        ] {
+            let err = runtime
+                .tenant_execute(&slug, &sql)
+                .await
+                .expect_err(&sql)
+                .to_string();
+            assert!(
+                err.contains("permission denied") || err.contains("must be owner"),
+                "{sql}: {err}"
+            );
+            refused += 1;
+        }
+    }
+    for sql in [
+        "DELETE FROM documents",
+        "CREATE TABLE intruder (i int)",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+        "DROP TRIGGER audit_events_immutable ON audit_events",
+    ] {
+        let err = runtime
+            .tenant_execute(&slug, sql)
+            .await
+            .expect_err(sql)
+            .to_string();
+        assert!(
+            err.contains("permission denied") || err.contains("must be owner"),
+            "{sql}: {err}"
+        );
+        refused += 1;
+    }
+    assert_eq!(refused, 29);
+    // And the server, running as that role, works: the upload above, a login, a read.
+    let v: serde_json::Value = s
+        .get(&token, "/api/v1/documents")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["total"], 1, "{v}");
+    s.finish().await;
+}

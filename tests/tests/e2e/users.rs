@@ -300,11 +300,14 @@ async fn password_lifecycle(s: &TestServer) {
     let login = body(s.login_raw("demo", &admin_name, &boot_pw).await, 200).await;
     assert_eq!(login["user"]["must_change_password"], true, "{login}");
     let admin = login["token"].as_str().unwrap().to_owned();
-    let p = body(s.get(&admin, "/api/v1/users").await, 403).await;
-    assert_eq!(
-        p["type"], "urn:dualcheck:problem:password_change_required",
-        "{p}"
-    );
+    // Nothing but the password change, seeing oneself and logging out: not even reads.
+    for path in ["/api/v1/users", "/api/v1/models", "/api/v1/documents"] {
+        let p = body(s.get(&admin, path).await, 403).await;
+        assert_eq!(
+            p["type"], "urn:dualcheck:problem:password_change_required",
+            "{path}: {p}"
+        );
+    }
     body(s.get(&admin, "/api/v1/me").await, 200).await;
     let good = "a brand new admin passphrase".to_owned();
     body(
@@ -433,7 +436,74 @@ async fn password_lifecycle(s: &TestServer) {
     }
 }
 
+/// Logins and user changes at the same time (both lock the tenant's head first, then the
+/// control plane): 8 parallel logins, each three times, while an admin updates the same
+/// users; not one request fails.
+async fn logins_during_user_changes(s: &TestServer) {
+    let admin = s.token("acme", "ada", &[Role::Admin]).await;
+    let mut accounts = Vec::new();
+    for i in 0..8 {
+        let name = format!("user{i}");
+        let password = s.user("acme", &name, &[Role::Writer]).await;
+        accounts.push((name, password));
+    }
+    let list: Value = s.get(&admin, "/api/v1/users").await.json().await.unwrap();
+    let ids: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["username"].as_str().unwrap().starts_with("user"))
+        .map(|u| u["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 8);
+    let mut tasks = Vec::new();
+    for (name, password) in accounts {
+        let (client, url) = (s.client.clone(), s.url("/api/v1/auth/login"));
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            for _ in 0..3 {
+                let res = client
+                    .post(&url)
+                    .json(&json!({"tenant": "acme", "username": name, "password": password}))
+                    .send()
+                    .await
+                    .unwrap();
+                out.push((format!("login {name}"), res.status().as_u16()));
+            }
+            out
+        }));
+    }
+    let (client, base) = (s.client.clone(), s.url("/api/v1/users"));
+    tasks.push(tokio::spawn(async move {
+        let mut out = Vec::new();
+        for round in 0..3 {
+            for id in &ids {
+                let res = client
+                    .patch(format!("{base}/{id}"))
+                    .bearer_auth(&admin)
+                    .json(&json!({"display_name": format!("Renamed {round}")}))
+                    .send()
+                    .await
+                    .unwrap();
+                out.push((format!("update {id}"), res.status().as_u16()));
+            }
+        }
+        out
+    }));
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.extend(t.await.unwrap());
+    }
+    assert_eq!(statuses.len(), 8 * 3 + 8 * 3);
+    let failed: Vec<_> = statuses.iter().filter(|(_, st)| *st != 200).collect();
+    assert!(failed.is_empty(), "{failed:?}");
+}
+
 on_both!(roles, roles_allowed_and_forbidden, |_| {});
+on_both!(
+    concurrent_logins_and_user_changes,
+    logins_during_user_changes
+);
 
 on_both!(own_roles_and_grant_reasons, role_changes);
 

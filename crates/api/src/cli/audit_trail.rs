@@ -68,22 +68,16 @@ fn read_public_key(path: &std::path::Path) -> anyhow::Result<audit::VerifyingKey
         .with_context(|| format!("{} is not a valid Ed25519 public key", path.display()))
 }
 
-/// Checkpoint objects found in a file of JSON lines (a `jsonl` export holds them as
-/// `{"checkpoint": {...}}`; bare checkpoint objects are accepted too).
+/// Checkpoint objects found in a file of JSON lines (a `jsonl` export, or the copy of
+/// `[audit] checkpoint_copy`).
 fn read_checkpoints(path: &std::path::Path) -> anyhow::Result<Vec<audit::Checkpoint>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read checkpoints from {}", path.display()))?;
-    let mut out = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        let obj = v.get("checkpoint").cloned().unwrap_or(v);
-        if let Ok(cp) = serde_json::from_value::<audit::Checkpoint>(obj) {
-            out.push(cp);
-        }
+    if !path.is_file() {
+        anyhow::bail!(
+            "cannot read checkpoints from {}: no such file",
+            path.display()
+        );
     }
-    Ok(out)
+    Ok(service::checkpoint_copy::read_checkpoints(path)?)
 }
 
 pub fn run(args: AuditArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
@@ -151,21 +145,42 @@ pub fn run(args: AuditArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
                 let store = super::open_store(settings).await?;
                 let slug = store::Slug::parse(&tenant)?;
                 let key = audit::SigningKey::load(&key_path)?;
+                // Written page by page to a partial file, then moved into place (or copied
+                // to standard output): nothing half-written under the final name.
+                let tmp = match &out {
+                    Some(path) => path.with_extension("partial"),
+                    None => {
+                        let dir = settings.storage.data_dir.join("exports");
+                        std::fs::create_dir_all(&dir)
+                            .with_context(|| format!("cannot write {}", dir.display()))?;
+                        dir.join(format!("{}.partial", uuid::Uuid::new_v4().simple()))
+                    }
+                };
                 let export = audit_trail::export_as_operator(
                     &store,
                     &slug,
                     &super::operator(),
                     &format,
                     &key.verifying_key(),
+                    &tmp,
                 )
-                .await?;
-                let body = export.body;
+                .await;
+                let export = match export {
+                    Ok(e) => e,
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&tmp);
+                        return Err(e.into());
+                    }
+                };
                 match out {
-                    None => print!("{body}"),
+                    None => {
+                        let copied = std::fs::File::open(&tmp).and_then(|mut f| {
+                            std::io::copy(&mut f, &mut std::io::stdout().lock())
+                        });
+                        let _ = std::fs::remove_file(&tmp);
+                        copied.context("cannot write the export to standard output")?;
+                    }
                     Some(path) => {
-                        let tmp = path.with_extension("partial");
-                        std::fs::write(&tmp, &body)
-                            .with_context(|| format!("cannot write {}", tmp.display()))?;
                         std::fs::rename(&tmp, &path)
                             .with_context(|| format!("cannot write {}", path.display()))?;
                         eprintln!("wrote {} events to {}", export.events, path.display());

@@ -136,11 +136,12 @@ pub(crate) fn operator() -> store::By {
     store::By::cli_as(&who, ACTOR.get().map(String::as_str))
 }
 
-/// Open and migrate the store for an administrative command, with the installation's
-/// checkpoint key (created here if this is the installation's first command).
+/// Open and migrate the store for an administrative command (as the owner when `[database]
+/// owner_url` is set), with the installation's checkpoint key (created here if this is the
+/// installation's first command).
 pub(crate) async fn open_store(settings: &crate::Settings) -> anyhow::Result<store::Store> {
     let signer = settings.audit_signer()?;
-    let store = store::Store::open(settings.store_config()).await?;
+    let store = store::Store::open(settings.owner_store_config()).await?;
     store.migrate().await?;
     store.set_audit_signer(signer);
     Ok(store)

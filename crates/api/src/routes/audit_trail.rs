@@ -74,7 +74,33 @@ pub async fn export(
 ) -> Result<HttpResponse, ApiError> {
     let requested = q.into_inner().format.unwrap_or_else(|| "jsonl".into());
     let key = state.audit_key.verifying_key();
-    let export = audit_trail::export(&state.store, &who, ctx.0, &requested, &key).await?;
+    // Written to a file first (bounded memory), then streamed: the file is unlinked as
+    // soon as it is open, so nothing is left behind whatever happens to the response.
+    let dir = state.store.data_dir().join("exports");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| ApiError::Internal(format!("{}: {e}", dir.display())))?;
+    let into = dir.join(format!("{}.partial", uuid::Uuid::new_v4().simple()));
+    let export = audit_trail::export(&state.store, &who, ctx.0, &requested, &key, &into).await;
+    let opened = export.as_ref().ok().map(|_| std::fs::File::open(&into));
+    let _ = std::fs::remove_file(&into);
+    let export = export?;
+    let file = match opened {
+        Some(Ok(f)) => tokio::fs::File::from_std(f),
+        Some(Err(e)) => return Err(ApiError::Internal(format!("{}: {e}", into.display()))),
+        None => return Err(ApiError::Internal("export file missing".into())),
+    };
+    let body = futures_util::stream::unfold(file, |mut f| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(web::Bytes::from(buf)), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    });
     Ok(HttpResponse::Ok()
         .content_type(export.format.media_type())
         .insert_header((
@@ -85,5 +111,5 @@ pub async fn export(
                 export.format.extension()
             ),
         ))
-        .body(export.body))
+        .streaming(body))
 }

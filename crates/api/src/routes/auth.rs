@@ -40,7 +40,8 @@ pub struct MeResponse {
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = LoginResponse),
     (status = 401, body = crate::error::Problem),
-    (status = 429, description = "locked out after 5 failures in 15 minutes", body = crate::error::Problem)
+    (status = 429, description = "locked out after 5 failures in 15 minutes, or too many attempts from this address or for this tenant (`Retry-After` says when to try again)", body = crate::error::Problem),
+    (status = 503, description = "too many attempts for this account at once", body = crate::error::Problem)
 ))]
 #[post("/auth/login")]
 pub async fn login(
@@ -51,6 +52,7 @@ pub async fn login(
     let b = body.into_inner();
     let out = service::accounts::login(
         &state.store,
+        &state.attempts,
         state.settings.session_policy(),
         &b.tenant,
         &b.username,
@@ -131,6 +133,7 @@ pub async fn change_password(
     let b = body.into_inner();
     let user = service::passwords::change_own(
         &state.store,
+        &state.attempts,
         &who,
         &b.current_password,
         &b.new_password,

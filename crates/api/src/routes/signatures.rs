@@ -49,11 +49,14 @@ pub async fn sign(
     let b = body.into_inner();
     let s = service::signing::sign_version(
         &state.store,
+        &state.attempts,
         &who,
-        id,
-        version,
-        b.meaning,
-        &b.password,
+        service::signing::SignVersion {
+            id,
+            version,
+            meaning: b.meaning,
+            password: &b.password,
+        },
         ctx.0,
     )
     .await?;

@@ -48,6 +48,8 @@ pub enum ServeError {
     },
     #[error("TLS: {0}")]
     Tls(String),
+    #[error("migrations: {0}")]
+    Migrate(String),
     #[error(transparent)]
     Store(#[from] store::StoreError),
     #[error("rule packs: {0}")]
@@ -71,9 +73,25 @@ pub async fn build(settings: Settings) -> Result<Running, ServeError> {
         settings.models.auto_fetch,
     ));
     let store = Store::open(settings.store_config()).await?;
-    store.set_audit_signer(signer);
-    let migrations = store.migrate().await?;
-    let bootstrap = bootstrap::bootstrap(&store).await?;
+    store.set_audit_signer(signer.clone());
+    let (migrations, bootstrap) = if settings.database.owner_url.is_some() {
+        // Migrations and the first tenant (DDL) as the owner; then only the runtime role.
+        let owner = Store::open(settings.owner_store_config()).await?;
+        owner.set_audit_signer(signer);
+        let m = owner.migrate().await?;
+        (m, bootstrap::bootstrap(&owner).await?)
+    } else if settings.database.runtime_role.is_some() && store.migrations_current().await? {
+        // The runtime role cannot migrate, and need not.
+        (Vec::new(), bootstrap::bootstrap(&store).await?)
+    } else {
+        let m = store.migrate().await.map_err(|e| match &settings.database.runtime_role {
+            Some(role) => ServeError::Migrate(format!(
+                "{e}; the runtime role {role} cannot migrate: run `dualcheck migrate` with the owner's URL ([database] owner_url) first"
+            )),
+            None => e.into(),
+        })?;
+        (m, bootstrap::bootstrap(&store).await?)
+    };
     bootstrap::record_start(&store, &settings, &rules, &key, models.pinned()).await?;
     let listener = TcpListener::bind(&settings.server.bind).map_err(|source| ServeError::Bind {
         bind: settings.server.bind.clone(),
@@ -96,10 +114,18 @@ pub async fn build(settings: Settings) -> Result<Running, ServeError> {
         audit_key: key,
         rules: Arc::new(rules),
         models,
+        ingest: settings.ingest_gate(),
+        attempts: Arc::new(service::attempts::Attempts::new(settings.attempt_limits())),
     };
+    timers::spawn_attempt_digest(store.clone(), state.attempts.clone());
     state.models.prepare_defaults(store.clone());
     if settings.audit.checkpoint_minutes > 0 {
         timers::spawn_checkpoints(store.clone(), settings.audit.checkpoint_minutes);
+    }
+    if let Some(path) = &settings.audit.checkpoint_copy {
+        let copy = service::checkpoint_copy::CheckpointCopy::open(path)?;
+        copy.copy_new(&store).await?;
+        timers::spawn_checkpoint_copy(store.clone(), Arc::new(copy));
     }
     let workers = settings.server.workers;
     let http =

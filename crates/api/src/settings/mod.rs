@@ -133,6 +133,38 @@ impl Settings {
                 "server.metrics_token is too short: use at least 32 random characters".into(),
             ));
         }
+        let l = &self.limits;
+        let i = &self.ingest;
+        for (name, value) in [
+            (
+                "limits.attempts_per_address_per_minute",
+                u64::from(l.attempts_per_address_per_minute),
+            ),
+            (
+                "limits.attempts_per_tenant_per_minute",
+                u64::from(l.attempts_per_tenant_per_minute),
+            ),
+            ("ingest.max_concurrent", u64::from(i.max_concurrent)),
+            ("ingest.parse_timeout_ms", i.parse_timeout_ms),
+            ("ingest.max_pages", u64::from(i.max_pages)),
+            ("ingest.max_decoded_bytes", i.max_decoded_bytes),
+            ("ingest.max_uncompressed_bytes", i.max_uncompressed_bytes),
+            ("ingest.max_compression_ratio", i.max_compression_ratio),
+        ] {
+            if value == 0 {
+                return Err(SettingsError::Invalid(format!("{name} must be at least 1")));
+            }
+        }
+        if l.collapse_failures_secs > 24 * 3600 {
+            return Err(SettingsError::Invalid(
+                "limits.collapse_failures_secs is more than a day; use at most 86400".into(),
+            ));
+        }
+        if i.parse_timeout_ms / 1000 > YEAR_SECS {
+            return Err(SettingsError::Invalid(
+                "ingest.parse_timeout_ms is more than a year; use a shorter time".into(),
+            ));
+        }
         if self.server.max_upload_bytes == 0 {
             return Err(SettingsError::Invalid(
                 "server.max_upload_bytes must be positive".into(),
@@ -218,18 +250,54 @@ impl Settings {
     /// What ingest accepts: the upload limit of `[server]`, the archive limits of ingest.
     /// The same for an upload to the service and a file given to a command.
     pub fn ingest_limits(&self) -> ingest::Limits {
+        let i = &self.ingest;
         ingest::Limits {
             max_bytes: self.server.max_upload_bytes,
-            ..Default::default()
+            max_uncompressed_bytes: i.max_uncompressed_bytes,
+            max_compression_ratio: i.max_compression_ratio,
+            max_pages: i.max_pages,
+            max_decoded_bytes: i.max_decoded_bytes,
         }
     }
 
+    /// The rate limits of password attempts and the collapse interval of failed logins.
+    pub fn attempt_limits(&self) -> service::attempts::AttemptLimits {
+        service::attempts::AttemptLimits {
+            per_address_per_minute: self.limits.attempts_per_address_per_minute,
+            per_tenant_per_minute: self.limits.attempts_per_tenant_per_minute,
+            collapse: Duration::from_secs(self.limits.collapse_failures_secs),
+        }
+    }
+
+    /// The gate of the service's uploads: [`Settings::ingest_limits`], `[ingest]
+    /// max_concurrent` parses at once, each within `parse_timeout_ms`.
+    pub fn ingest_gate(&self) -> service::ingest_gate::IngestGate {
+        service::ingest_gate::IngestGate::new(
+            self.ingest_limits(),
+            self.ingest.max_concurrent as usize,
+            Duration::from_millis(self.ingest.parse_timeout_ms),
+        )
+    }
+
+    /// The store the service and every command use (`[database] url`).
     pub fn store_config(&self) -> store::StoreConfig {
         store::StoreConfig {
             data_dir: self.storage.data_dir.clone(),
             database_url: self.database.url.as_ref().map(|u| u.expose().to_string()),
             max_connections: self.database.max_connections,
+            runtime_role: self.database.runtime_role.clone(),
         }
+    }
+
+    /// The store of the commands that change the schema (`migrate`, `tenant create`):
+    /// `[database] owner_url` when set, else the same as [`Settings::store_config`].
+    pub fn owner_store_config(&self) -> store::StoreConfig {
+        let mut c = self.store_config();
+        if let Some(u) = &self.database.owner_url {
+            c.database_url = Some(u.expose().to_string());
+            c.max_connections = c.max_connections.min(4);
+        }
+        c
     }
 }
 

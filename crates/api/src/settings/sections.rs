@@ -137,10 +137,14 @@ settings! {
     server: Server,
     /// `[storage]`: where the installation keeps its files.
     storage: Storage,
+    /// `[ingest]`: how uploads and files are read.
+    ingest: Ingest,
     /// `[database]`: the database of record.
     database: Database,
     /// `[sessions]`: how long a login lasts.
     sessions: Sessions,
+    /// `[limits]`: how many password attempts are answered.
+    limits: Limits,
     /// `[audit]`: the signed checkpoints of the audit trail.
     audit: Audit,
     /// `[models]`: the local models.
@@ -181,6 +185,27 @@ section! {
 }
 
 section! {
+    /// `[ingest]`. The limits apply to uploads and to the files the commands read; the
+    /// slots and the time limit to the service's uploads.
+    Ingest {
+        /// Uploads parsed at the same time; one more is answered 503 with `Retry-After`.
+        max_concurrent: u32 = 2;
+        /// A parse taking longer than this many milliseconds is abandoned (422); it keeps its
+        /// slot until the parser really stops.
+        parse_timeout_ms: u64 = 60_000;
+        /// Largest number of PDF pages read.
+        max_pages: u32 = ingest::Limits::default().max_pages;
+        /// Largest total of bytes decoded from a PDF's compressed content streams, over
+        /// all pages.
+        max_decoded_bytes: u64 = ingest::Limits::default().max_decoded_bytes;
+        /// Largest total uncompressed size of a DOCX archive, in bytes.
+        max_uncompressed_bytes: u64 = ingest::Limits::default().max_uncompressed_bytes;
+        /// Largest uncompressed/compressed ratio of a DOCX part over 1 MiB.
+        max_compression_ratio: u64 = ingest::Limits::default().max_compression_ratio;
+    }
+}
+
+section! {
     /// `[database]`.
     Database {
         /// PostgreSQL URL (`postgres://user:password@host/db`); unset: embedded SQLite in the
@@ -188,6 +213,15 @@ section! {
         url: Option<DatabaseUrl> = None, alias "DUALCHECK_DATABASE_URL";
         /// Database pool size.
         max_connections: u32 = 16, alias "DUALCHECK_DB_MAX_CONNECTIONS";
+        /// PostgreSQL URL of the role that owns the tables, for what changes the schema
+        /// (`dualcheck migrate`, `dualcheck tenant create`, and `serve`'s migrations and first
+        /// tenant when set); unset: `url`. Keep it out of the service's settings to keep the
+        /// owner's password out of its reach. Secret: shown with the password as `***`.
+        owner_url: Option<DatabaseUrl> = None;
+        /// PostgreSQL: the role `url` connects as, when it is not the owner; migrations grant
+        /// it only what the service needs (no DROP, TRUNCATE, ALTER; no UPDATE or DELETE on
+        /// the audit trail, checkpoints, signatures or versions). Unset: one role for all.
+        runtime_role: Option<String> = None;
     }
 }
 
@@ -202,6 +236,22 @@ section! {
 }
 
 section! {
+    /// `[limits]`. Password attempts (login, signature, password change) over a limit are
+    /// answered 429 with `Retry-After` before the password is checked; the lockout (five
+    /// failures of one account in fifteen minutes) applies as well.
+    Limits {
+        /// Password attempts per minute from one client address (the burst is the same).
+        attempts_per_address_per_minute: u32 = 20;
+        /// Password attempts per minute against one tenant, all addresses together.
+        attempts_per_tenant_per_minute: u32 = 300;
+        /// Failed logins from one address against one tenant within this many seconds of
+        /// the first are recorded as one `auth.login_failed` event with a count (0: each its
+        /// own event).
+        collapse_failures_secs: u64 = 60;
+    }
+}
+
+section! {
     /// `[audit]`.
     Audit {
         /// The installation's Ed25519 checkpoint signing key, created at first start with
@@ -211,6 +261,10 @@ section! {
         checkpoint_events: u64 = 1000, alias "DUALCHECK_AUDIT_CHECKPOINT_EVENTS";
         /// And every this many minutes when there are new events (0: off).
         checkpoint_minutes: u64 = 15, alias "DUALCHECK_AUDIT_CHECKPOINT_MINUTES";
+        /// A file outside the database that every signed checkpoint is appended to (JSON
+        /// lines, within seconds of its commit); put it on another volume or a write-once
+        /// store. `dualcheck audit verify --checkpoints FILE` checks the trail against it.
+        checkpoint_copy: Option<PathBuf> = None;
     }
 }
 

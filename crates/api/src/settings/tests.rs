@@ -54,7 +54,8 @@ fn every_setting_has_a_generic_env_name() {
     assert_eq!(
         Settings::SECTIONS,
         &[
-            "server", "storage", "database", "sessions", "audit", "models", "rules", "log"
+            "server", "storage", "ingest", "database", "sessions", "limits", "audit", "models",
+            "rules", "log"
         ]
     );
 }

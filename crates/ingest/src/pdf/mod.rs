@@ -51,17 +51,23 @@ pub(crate) fn parse(bytes: &[u8], limits: &Limits) -> Result<Document, IngestErr
     }
 
     let mut fonts = text::FontCache::default();
+    let mut budget = text::DecodeBudget::new(limits.max_decoded_bytes);
     let mut page_lines: Vec<Vec<layout::Line>> = Vec::with_capacity(pages.len());
     let mut bounds: Vec<(f32, f32)> = Vec::with_capacity(pages.len());
     let mut truncated = false;
     let mut glyphs = 0usize;
     for (&number, &page_id) in &pages {
-        let mut reader = text::PageReader::new(&doc, &mut fonts);
+        let mut reader = text::PageReader::new(&doc, &mut fonts, &mut budget);
         reader.read_page(page_id);
         truncated |= reader.truncated;
         glyphs += reader.fragments.iter().map(|f| f.text.len()).sum::<usize>();
         page_lines.push(layout::lines(number, reader.fragments));
         bounds.push(media_box(&doc, page_id));
+        if budget.exceeded {
+            return Err(IngestError::DecodedLimit {
+                limit: limits.max_decoded_bytes,
+            });
+        }
     }
     if truncated {
         warnings.push(Warning::new(

@@ -105,20 +105,66 @@ impl<'a> FontCache<'a> {
     }
 }
 
+/// What may still be decoded from the document's compressed content streams (shared by
+/// every page; each decoding counts, so a form drawn on every page counts each time).
+#[derive(Debug)]
+pub(crate) struct DecodeBudget {
+    left: u64,
+    /// Set once a stream did not fit: the caller stops with an error.
+    pub exceeded: bool,
+}
+
+impl DecodeBudget {
+    pub fn new(limit: u64) -> Self {
+        Self {
+            left: limit,
+            exceeded: false,
+        }
+    }
+
+    /// Decode `stream` within the budget (and the per-stream cap): `None` when it cannot
+    /// be decoded, or is over what is left (then `exceeded` is set).
+    fn decode(&mut self, stream: &lopdf::Stream) -> Option<Vec<u8>> {
+        if self.exceeded {
+            return None;
+        }
+        let cap = self.left.min(MAX_STREAM_BYTES as u64);
+        match stream.decompressed_content_with_limit(cap as usize) {
+            Ok(data) => {
+                self.left -= (data.len() as u64).min(self.left);
+                Some(data)
+            }
+            Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded {
+                ..
+            })) if cap < MAX_STREAM_BYTES as u64 => {
+                self.exceeded = true;
+                None
+            }
+            Err(_) => None,
+        }
+    }
+}
+
 /// Interprets one page's content.
 pub(crate) struct PageReader<'d, 'c> {
     doc: &'d Document,
     fonts: &'c mut FontCache<'d>,
+    budget: &'c mut DecodeBudget,
     pub fragments: Vec<Fragment>,
     ops: usize,
     pub truncated: bool,
 }
 
 impl<'d, 'c> PageReader<'d, 'c> {
-    pub fn new(doc: &'d Document, fonts: &'c mut FontCache<'d>) -> Self {
+    pub fn new(
+        doc: &'d Document,
+        fonts: &'c mut FontCache<'d>,
+        budget: &'c mut DecodeBudget,
+    ) -> Self {
         Self {
             doc,
             fonts,
+            budget,
             fragments: Vec::new(),
             ops: 0,
             truncated: false,
@@ -131,16 +177,11 @@ impl<'d, 'c> PageReader<'d, 'c> {
         let resources = page_resources(doc, page_id);
         let mut content = Vec::new();
         for id in doc.get_page_contents(page_id) {
-            if let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) {
-                let data = if stream.dict.get(b"Filter").is_ok() {
-                    stream.decompressed_content_with_limit(MAX_STREAM_BYTES)
-                } else {
-                    Ok(stream.content.clone())
-                };
-                if let Ok(data) = data {
-                    content.extend_from_slice(&data);
-                    content.push(b'\n');
-                }
+            if let Ok(stream) = doc.get_object(id).and_then(Object::as_stream)
+                && let Some(data) = self.budget.decode(stream)
+            {
+                content.extend_from_slice(&data);
+                content.push(b'\n');
             }
         }
         let gs = GState {
@@ -274,9 +315,7 @@ impl<'d, 'c> PageReader<'d, 'c> {
                         find_resource(doc, resources, b"XObject", name)
                         && let Ok(form) = doc.get_object(*id).and_then(Object::as_stream)
                         && form.dict.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Form")
-                        && let Ok(data) = form
-                            .decompressed_content_with_limit(MAX_STREAM_BYTES)
-                            .or_else(|_| Ok::<_, lopdf::Error>(form.content.clone()))
+                        && let Some(data) = self.budget.decode(form)
                     {
                         let mut inner = gs;
                         if let Ok(m) = form.dict.get(b"Matrix").and_then(Object::as_array)

@@ -126,6 +126,13 @@ impl ModelHub {
         }
     }
 
+    /// Every model of the manifest with its state, for a user of a tenant (all roles; not
+    /// while their password change is due).
+    pub fn list(&self, who: &store::Principal) -> Result<Vec<ModelView>, crate::ServiceError> {
+        crate::authz::require(who, crate::authz::Action::Read)?;
+        Ok(self.views())
+    }
+
     /// Every model of the manifest with its state.
     pub fn views(&self) -> Vec<ModelView> {
         let m = &self.manifest;

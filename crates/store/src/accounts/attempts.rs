@@ -176,19 +176,33 @@ impl Store {
         r: &Reservation,
         outcome: FailureReason,
     ) -> Result<(), StoreError> {
-        login_attempts::Entity::update_many()
-            .col_expr(
-                login_attempts::Column::Reason,
-                sea_orm::sea_query::Expr::value(outcome.as_str()),
-            )
-            .col_expr(
-                login_attempts::Column::Success,
-                sea_orm::sea_query::Expr::value(outcome == FailureReason::Ok),
-            )
-            .filter(login_attempts::Column::Id.eq(r.id))
-            .exec(self.control())
-            .await?;
-        Ok(())
+        resolve_in(self.control(), r, outcome).await
+    }
+
+    /// Resolve a reserved attempt as failed (`bad_credentials`) and, when `draft` is given
+    /// and the tenant exists, record it in the tenant's trail in the same change (tenant
+    /// head first, then the control plane: one transaction on PostgreSQL, the ordered
+    /// commits of `commit_with_event` on SQLite). Returns whether the tenant exists.
+    pub async fn fail_attempt(
+        &self,
+        r: &Reservation,
+        tenant: &str,
+        draft: Option<EventDraft>,
+    ) -> Result<bool, StoreError> {
+        let slug = match Slug::parse(tenant) {
+            Ok(s) if self.find_tenant(s.as_str()).await?.is_some() => Some(s),
+            _ => None,
+        };
+        let exists = slug.is_some();
+        match (slug, draft) {
+            (Some(slug), Some(draft)) => {
+                let change = self.begin_control_change(&slug).await?;
+                resolve_in(&change.txn, r, FailureReason::BadCredentials).await?;
+                self.commit_with_event(change, draft).await?;
+            }
+            _ => resolve_in(self.control(), r, FailureReason::BadCredentials).await?,
+        }
+        Ok(exists)
     }
 
     /// Failed attempts (bad credentials) for (tenant, username) since `since`.
@@ -280,4 +294,25 @@ impl Store {
             .ok_or(StoreError::Unauthenticated)?;
         verify(password, user.password_hash).await
     }
+}
+
+/// Set how a reserved attempt ended, on `db`.
+async fn resolve_in(
+    db: &impl ConnectionTrait,
+    r: &Reservation,
+    outcome: FailureReason,
+) -> Result<(), StoreError> {
+    login_attempts::Entity::update_many()
+        .col_expr(
+            login_attempts::Column::Reason,
+            sea_orm::sea_query::Expr::value(outcome.as_str()),
+        )
+        .col_expr(
+            login_attempts::Column::Success,
+            sea_orm::sea_query::Expr::value(outcome == FailureReason::Ok),
+        )
+        .filter(login_attempts::Column::Id.eq(r.id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

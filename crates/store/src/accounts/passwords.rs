@@ -9,7 +9,6 @@ use crate::{By, Slug, Store, StoreError, credentials};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -71,10 +70,10 @@ impl Store {
             .await
             .map_err(|e| StoreError::Internal(e.to_string()))??;
         let user_id = change.user_id;
-        let txn = self.control().begin().await?;
+        let cc = self.begin_control_change(tenant).await?;
         let u = users::Entity::find_by_id(user_id)
             .filter(users::Column::TenantId.eq(tenant_id))
-            .one(&txn)
+            .one(&cc.txn)
             .await?
             .ok_or(StoreError::NotFound("user"))?;
         let now = Utc::now();
@@ -84,13 +83,13 @@ impl Store {
             retired_at: Set(now),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(&cc.txn)
         .await?;
         let keep: Vec<i64> = password_history::Entity::find()
             .filter(password_history::Column::UserId.eq(user_id))
             .order_by_desc(password_history::Column::Id)
             .limit(PASSWORD_HISTORY as u64)
-            .all(&txn)
+            .all(&cc.txn)
             .await?
             .into_iter()
             .map(|h| h.id)
@@ -98,15 +97,15 @@ impl Store {
         password_history::Entity::delete_many()
             .filter(password_history::Column::UserId.eq(user_id))
             .filter(password_history::Column::Id.is_not_in(keep))
-            .exec(&txn)
+            .exec(&cc.txn)
             .await?;
         let mut am: users::ActiveModel = u.into();
         am.password_hash = Set(hash);
         am.must_change_password = Set(change.must_change);
         am.updated_at = Set(now);
-        let u = am.update(&txn).await?;
+        let u = am.update(&cc.txn).await?;
         let revoked =
-            super::sessions::revoke_user_sessions(&txn, user_id, change.keep_session).await?;
+            super::sessions::revoke_user_sessions(&cc.txn, user_id, change.keep_session).await?;
         let info = user_info(u, self.roles_of(user_id).await?);
         let mut d = by.draft(change.action, "user", Some(user_id.to_string()));
         d.new_value = Some(serde_json::json!({
@@ -118,7 +117,7 @@ impl Store {
             .reason
             .map(|r| crate::clip(r.trim(), 1000))
             .filter(|r| !r.is_empty());
-        self.commit_with_event(txn, tenant, d).await?;
+        self.commit_with_event(cc, d).await?;
         self.session_cache().forget(|p| p.user_id != user_id);
         Ok(info)
     }

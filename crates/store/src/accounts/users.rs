@@ -9,7 +9,7 @@ use crate::{By, Role, Slug, Store, StoreError, validate_username};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -67,7 +67,7 @@ impl Store {
             .map_err(|e| StoreError::Internal(e.to_string()))??;
         let now = Utc::now();
         let id = Uuid::new_v4();
-        let txn = self.control().begin().await?;
+        let change = self.begin_control_change(tenant).await?;
         let inserted = users::ActiveModel {
             id: Set(id),
             tenant_id: Set(t.id),
@@ -79,7 +79,7 @@ impl Store {
             created_at: Set(now),
             updated_at: Set(now),
         }
-        .insert(&txn)
+        .insert(&change.txn)
         .await;
         if let Err(e) = inserted {
             return Err(match e.sql_err() {
@@ -97,7 +97,7 @@ impl Store {
                 user_id: Set(id),
                 role: Set(r.as_str().to_owned()),
             }
-            .insert(&txn)
+            .insert(&change.txn)
             .await?;
         }
         let info = UserInfo {
@@ -111,7 +111,7 @@ impl Store {
         };
         let mut d = by.draft("user.create", "user", Some(id.to_string()));
         d.new_value = Some(user_json(&info));
-        self.commit_with_event(txn, tenant, d).await?;
+        self.commit_with_event(change, d).await?;
         Ok(info)
     }
 
@@ -141,10 +141,10 @@ impl Store {
         patch: UserPatch,
         by: &By,
     ) -> Result<UserInfo, StoreError> {
-        let txn = self.control().begin().await?;
+        let change = self.begin_control_change(tenant).await?;
         let u = users::Entity::find_by_id(user_id)
             .filter(users::Column::TenantId.eq(tenant_id))
-            .one(&txn)
+            .one(&change.txn)
             .await?
             .ok_or(StoreError::NotFound("user"))?;
         let before = user_info(u.clone(), self.roles_of(user_id).await?);
@@ -161,11 +161,11 @@ impl Store {
         if let Some(a) = patch.active {
             am.active = Set(a);
             if !a {
-                super::sessions::revoke_user_sessions(&txn, user_id, None).await?;
+                super::sessions::revoke_user_sessions(&change.txn, user_id, None).await?;
             }
         }
         am.updated_at = Set(Utc::now());
-        let u = am.update(&txn).await?;
+        let u = am.update(&change.txn).await?;
         let new_roles = if let Some(mut roles) = patch.roles {
             if roles.is_empty() {
                 return Err(StoreError::InvalidInput(
@@ -176,14 +176,14 @@ impl Store {
             roles.dedup();
             user_roles::Entity::delete_many()
                 .filter(user_roles::Column::UserId.eq(user_id))
-                .exec(&txn)
+                .exec(&change.txn)
                 .await?;
             for r in &roles {
                 user_roles::ActiveModel {
                     user_id: Set(user_id),
                     role: Set(r.as_str().to_owned()),
                 }
-                .insert(&txn)
+                .insert(&change.txn)
                 .await?;
             }
             Some(roles)
@@ -199,7 +199,7 @@ impl Store {
             .reason
             .map(|r| clip(r.trim(), 1000))
             .filter(|r| !r.is_empty());
-        self.commit_with_event(txn, tenant, d).await?;
+        self.commit_with_event(change, d).await?;
         self.session_cache().forget(|p| p.user_id != user_id);
         Ok(after)
     }

@@ -16,6 +16,7 @@ pub async fn pg_database(dir: &std::path::Path) -> Option<(String, String)> {
             data_dir: dir.join("admin"),
             database_url: Some(PG_ADMIN.into()),
             max_connections: 1,
+            runtime_role: None,
         }),
     )
     .await
@@ -46,6 +47,7 @@ pub async fn drop_db(dir: &std::path::Path, name: &str) {
         data_dir: dir.join("admin"),
         database_url: Some(PG_ADMIN.into()),
         max_connections: 1,
+        runtime_role: None,
     })
     .await
     {

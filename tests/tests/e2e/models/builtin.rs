@@ -80,6 +80,25 @@ async fn serve_elsewhere_lists_the_builtin_manifest() {
         .json()
         .await
         .unwrap();
+    // The bootstrap password must be changed before anything else (even reading).
+    let first = login["token"].as_str().unwrap();
+    let changed = client
+        .post(format!("{base}/api/v1/me/password"))
+        .bearer_auth(first)
+        .json(&serde_json::json!({"current_password": password, "new_password": "a new admin passphrase here"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"tenant": "demo", "username": "admin", "password": "a new admin passphrase here"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = login["token"].as_str().unwrap();
     let r = client
         .get(format!("{base}/api/v1/models"))

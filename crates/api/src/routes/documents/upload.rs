@@ -1,5 +1,11 @@
 //! `POST /api/v1/documents` and `POST /api/v1/documents/{id}/versions`: the multipart body
 //! is read here (size limit, field names), the rest is `service::documents`.
+//!
+//! Bounds, all answered before more is read: a `Content-Length` over the limit is refused
+//! from the header; the body as sent (file, boundaries, part headers, title) may exceed the
+//! file limit by [`FORM_OVERHEAD`] at most, counted on the raw stream, so no part header can
+//! grow without bound either; at most [`MAX_PARTS`] parts; a title of at most
+//! [`MAX_TITLE_BYTES`]. Reading stops at the first byte over a bound (nothing is drained).
 
 use super::{DocumentDetail, UploadForm, detail};
 use crate::auth::{CanUpload, Guard};
@@ -11,11 +17,20 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use futures_util::StreamExt;
 use service::documents::Upload;
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use uuid::Uuid;
 
-/// Read the multipart body: field `file` (required) and `title` (optional). Bytes beyond
-/// the limit are drained, not stored, and answered with 413.
+/// What a form may carry beside the file: boundaries, part headers and the title.
+pub const FORM_OVERHEAD: u64 = 64 * 1024;
+/// Parts in one form (`file`, `title` and a few a client may add).
+pub const MAX_PARTS: usize = 8;
+/// Bytes of the `title` field.
+pub const MAX_TITLE_BYTES: usize = 1200;
+
+/// Read the multipart body: field `file` (required) and `title` (optional). A body over
+/// the bounds (module docs) is answered with 413 as soon as it is seen.
 async fn read_upload(
     req: &HttpRequest,
     payload: web::Payload,
@@ -31,14 +46,50 @@ async fn read_upload(
             "send the document as multipart/form-data with a field named \"file\"".into(),
         ));
     }
-    let mut mp = Multipart::new(req.headers(), payload);
+    let budget = limit.saturating_add(FORM_OVERHEAD);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > budget) {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    // The raw body, counted: past the budget the stream ends in an error.
+    let raw = Rc::new(Cell::new(0u64));
+    let over = Rc::new(Cell::new(false));
+    let counted = {
+        let (raw, over) = (raw.clone(), over.clone());
+        payload.map(move |chunk| {
+            let chunk = chunk?;
+            raw.set(raw.get() + chunk.len() as u64);
+            if raw.get() > budget {
+                over.set(true);
+                return Err(actix_web::error::PayloadError::Overflow);
+            }
+            Ok(chunk)
+        })
+    };
+    let bad = |e: actix_multipart::MultipartError| {
+        if over.get() {
+            ApiError::PayloadTooLarge(limit)
+        } else {
+            ApiError::BadRequest(format!("bad multipart body: {e}"))
+        }
+    };
+    let mut mp = Multipart::new(req.headers(), counted);
     let mut file: Option<(Vec<u8>, String)> = None;
     let mut title = None;
-    let mut too_large = false;
+    let mut parts = 0usize;
     let mut seen: u64 = 0;
     while let Some(field) = mp.next().await {
-        let mut field =
-            field.map_err(|e| ApiError::BadRequest(format!("bad multipart body: {e}")))?;
+        let mut field = field.map_err(bad)?;
+        parts += 1;
+        if parts > MAX_PARTS {
+            return Err(ApiError::BadRequest(format!(
+                "the form has more than {MAX_PARTS} parts; send the fields \"file\" and \"title\" only"
+            )));
+        }
         let (name, filename) = match field.content_disposition() {
             Some(cd) => (
                 cd.get_name().unwrap_or_default().to_owned(),
@@ -48,16 +99,15 @@ async fn read_upload(
         };
         let mut buf = Vec::new();
         while let Some(chunk) = field.next().await {
-            let chunk =
-                chunk.map_err(|e| ApiError::BadRequest(format!("bad multipart body: {e}")))?;
+            let chunk = chunk.map_err(bad)?;
             seen += chunk.len() as u64;
             if seen > limit {
-                too_large = true;
-                buf = Vec::new();
-                if seen > limit.saturating_mul(4).max(64 << 20) {
-                    return Err(ApiError::PayloadTooLarge(limit));
-                }
-                continue;
+                return Err(ApiError::PayloadTooLarge(limit));
+            }
+            if name == "title" && buf.len() + chunk.len() > MAX_TITLE_BYTES {
+                return Err(ApiError::BadRequest(format!(
+                    "the title is longer than {MAX_TITLE_BYTES} bytes"
+                )));
             }
             buf.extend_from_slice(&chunk);
         }
@@ -67,9 +117,6 @@ async fn read_upload(
             _ => {}
         }
     }
-    if too_large {
-        return Err(ApiError::PayloadTooLarge(limit));
-    }
     let (bytes, filename) =
         file.ok_or_else(|| ApiError::BadRequest("the form has no field named \"file\"".into()))?;
     Ok(Upload {
@@ -77,13 +124,6 @@ async fn read_upload(
         filename,
         title: title.filter(|t| !t.is_empty()),
     })
-}
-
-fn limits(state: &AppState) -> ingest::Limits {
-    ingest::Limits {
-        max_bytes: state.settings.server.max_upload_bytes,
-        ..Default::default()
-    }
 }
 
 /// Upload a PDF or DOCX: it is ingested, and the original and its structure are stored.
@@ -95,7 +135,8 @@ fn limits(state: &AppState) -> ingest::Limits {
         (status = 403, body = crate::error::Problem),
         (status = 413, body = crate::error::Problem),
         (status = 415, body = crate::error::Problem),
-        (status = 422, body = crate::error::Problem)
+        (status = 422, body = crate::error::Problem),
+        (status = 503, body = crate::error::Problem, description = "every document reader is busy; `Retry-After` says when to try again")
 ))]
 #[post("/documents")]
 pub async fn upload(
@@ -106,7 +147,7 @@ pub async fn upload(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let up = read_upload(&req, payload, state.settings.server.max_upload_bytes).await?;
-    let (d, v) = service::documents::upload(&state.store, &who, limits(&state), up, ctx.0).await?;
+    let (d, v) = service::documents::upload(&state.store, &who, &state.ingest, up, ctx.0).await?;
     state.metrics.uploads.fetch_add(1, Ordering::Relaxed);
     let id = d.id;
     Ok(HttpResponse::Created()
@@ -122,7 +163,9 @@ pub async fn upload(
         (status = 201, body = DocumentDetail),
         (status = 404, body = crate::error::Problem),
         (status = 413, body = crate::error::Problem),
-        (status = 415, body = crate::error::Problem)
+        (status = 415, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem),
+        (status = 503, body = crate::error::Problem, description = "every document reader is busy; `Retry-After` says when to try again")
 ))]
 #[post("/documents/{id}/versions")]
 pub async fn add_version(
@@ -138,7 +181,7 @@ pub async fn add_version(
     service::documents::require_document(&state.store, &who, id).await?;
     let up = read_upload(&req, payload, state.settings.server.max_upload_bytes).await?;
     let (d, v) =
-        service::documents::add_version(&state.store, &who, limits(&state), id, up, ctx.0).await?;
+        service::documents::add_version(&state.store, &who, &state.ingest, id, up, ctx.0).await?;
     state.metrics.uploads.fetch_add(1, Ordering::Relaxed);
     Ok(HttpResponse::Created().json(detail(d, v)?))
 }
