@@ -40,6 +40,9 @@ pub enum ApiError {
     PayloadTooLarge(u64),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The route exists with these methods (the `Allow` header), not with this one.
+    #[error("this route answers {0} only")]
+    MethodNotAllowed(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -106,6 +109,7 @@ impl ApiError {
             ApiError::NotFound(_) => (S::NOT_FOUND, "not_found"),
             ApiError::PayloadTooLarge(_) => (S::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::UnsupportedMediaType(_) => (S::UNSUPPORTED_MEDIA_TYPE, "unsupported_format"),
+            ApiError::MethodNotAllowed(_) => (S::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -202,6 +206,9 @@ impl ResponseError for ApiError {
                 actix_web::http::header::RETRY_AFTER,
                 retry_after_secs.to_string(),
             ));
+        }
+        if let ApiError::MethodNotAllowed(allow) = self {
+            res.insert_header((actix_web::http::header::ALLOW, allow.clone()));
         }
         if matches!(self, ApiError::PayloadTooLarge(_)) {
             // The rest of the body is not read: this connection cannot carry another request.

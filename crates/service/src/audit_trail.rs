@@ -30,12 +30,15 @@ pub struct Query {
     /// e.g. `document.upload`, `auth.login_failed`, `signature.sign`.
     pub action: Option<String>,
     /// RFC 3339, inclusive.
+    #[cfg_attr(feature = "openapi", param(format = DateTime))]
     pub from: Option<String>,
     /// RFC 3339, exclusive.
+    #[cfg_attr(feature = "openapi", param(format = DateTime))]
     pub to: Option<String>,
     /// Events after this sequence number (the previous page's `next_after_seq`).
     pub after_seq: Option<i64>,
     /// 1 to 1000 ([`MAX_PAGE`]), default 100.
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
     pub limit: Option<u64>,
 }
 

@@ -183,6 +183,12 @@ pub async fn list(
     if !(1..=200).contains(&limit) {
         return Err(ServiceError::Invalid("limit must be 1 to 200".into()));
     }
+    if i64::try_from(offset).is_err() {
+        return Err(ServiceError::Invalid(format!(
+            "offset must be at most {}",
+            i64::MAX
+        )));
+    }
     Ok(store
         .tenant_read(&who.tenant, move |txn| {
             Box::pin(async move { documents::list(txn, limit, offset).await })

@@ -155,6 +155,23 @@ async fn bad_input(s: &TestServer) {
         .await
         .unwrap();
     problem(res, 400).await;
+    // An offset past what the database counts: 400 (it closed the connection before).
+    problem(
+        s.get(&token, "/api/v1/documents?offset=9223372036854775808")
+            .await,
+        400,
+    )
+    .await;
+    // A route that exists with other methods: 405 naming them.
+    let res = s
+        .client
+        .delete(s.url("/api/v1/users"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["allow"], "GET, POST");
+    problem(res, 405).await;
     // Unknown routes and non-UUID ids: 404 problems.
     problem(s.get(&token, "/api/v1/nothing-here").await, 404).await;
     problem(s.get(&token, "/api/v1/documents/not-a-uuid").await, 404).await;

@@ -57,6 +57,7 @@ pub async fn verify(
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// `jsonl` (default), `csv` or `html`.
+    #[param(schema_with = super::schemas::export_format)]
     pub format: Option<String>,
 }
 

@@ -111,6 +111,7 @@ pub struct ChangePassword {
     pub current_password: String,
     /// At least 12 characters, not the username, not the current one nor one of the last
     /// five.
+    #[schema(min_length = 12)]
     pub new_password: String,
 }
 

@@ -6,6 +6,8 @@ pub mod documents;
 pub mod health;
 pub mod models;
 pub mod openapi;
+pub mod openapi_errors;
+pub mod schemas;
 pub mod signatures;
 pub mod users;
 

@@ -21,7 +21,7 @@ pub struct SignBody {
     /// The signer's password, asked again for this signature.
     pub password: String,
     /// authored, reviewed, approved, rejected or responsible.
-    #[schema(value_type = String)]
+    #[schema(schema_with = super::schemas::meaning)]
     pub meaning: Meaning,
 }
 

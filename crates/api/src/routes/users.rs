@@ -15,7 +15,7 @@ pub struct UserView {
     pub username: String,
     pub display_name: String,
     /// Any of writer, qa, manager, admin, auditor.
-    #[schema(value_type = Vec<String>)]
+    #[schema(schema_with = super::schemas::roles)]
     pub roles: Vec<Role>,
     pub active: bool,
     /// The password was set by someone else: nothing but `POST /api/v1/me/password` is
@@ -41,18 +41,24 @@ impl From<UserInfo> for UserView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    /// 1 to 64 characters: a letter or digit first, then letters, digits, `.`, `_`, `-`,
+    /// `@` (unique in the tenant, whatever the case).
+    #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")]
     pub username: String,
+    /// At most 200 characters; default: the username.
+    #[schema(max_length = 200)]
     pub display_name: Option<String>,
     /// At least 12 characters, not the username.
+    #[schema(min_length = 12)]
     pub password: String,
-    #[schema(value_type = Vec<String>)]
+    #[schema(schema_with = super::schemas::roles)]
     pub roles: Vec<Role>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchUser {
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(schema_with = super::schemas::roles_or_null)]
     pub roles: Option<Vec<Role>>,
     pub active: Option<bool>,
     pub display_name: Option<String>,
@@ -149,6 +155,7 @@ pub async fn patch(
 pub struct ResetPassword {
     /// A temporary password (at least 12 characters, not the username); the user must
     /// change it at next login.
+    #[schema(min_length = 12)]
     pub new_password: String,
     /// Why (recorded with the `user.password_reset` event).
     pub reason: Option<String>,

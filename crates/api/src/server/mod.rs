@@ -147,8 +147,14 @@ pub async fn build(settings: Settings) -> Result<Running, ServeError> {
                     ApiError::BadRequest(format!("invalid query: {e}")).into()
                 }))
                 .configure(crate::routes::configure)
-                .default_service(web::to(|| async {
-                    Err::<actix_web::HttpResponse, _>(ApiError::NotFound("resource"))
+                .default_service(web::to(|req: actix_web::HttpRequest| async move {
+                    // A route that exists with other methods: 405 with `Allow`.
+                    let allowed = crate::routes::openapi_errors::allowed_methods(req.path());
+                    if allowed.is_empty() {
+                        Err::<actix_web::HttpResponse, _>(ApiError::NotFound("resource"))
+                    } else {
+                        Err(ApiError::MethodNotAllowed(allowed.join(", ")))
+                    }
                 }))
                 .wrap(middleware::security_headers(tls))
                 .wrap(from_fn(middleware::request_context))

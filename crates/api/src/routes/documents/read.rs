@@ -50,7 +50,7 @@ pub async fn get(
 #[utoipa::path(get, path = "/api/v1/documents/{id}/original", tag = "documents", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "document id")),
     responses(
-        (status = 200, description = "the original file", content_type = "application/octet-stream"),
+        (status = 200, description = "the original file", content(("application/pdf"), ("application/vnd.openxmlformats-officedocument.wordprocessingml.document"), ("application/octet-stream"))),
         (status = 404, body = crate::error::Problem)))]
 #[get("/documents/{id}/original")]
 pub async fn original(
@@ -84,7 +84,7 @@ pub async fn get_version(
 #[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{version}/original", tag = "documents", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "document id"), ("version" = i32, Path, description = "version number")),
     responses(
-        (status = 200, description = "the original file of that version", content_type = "application/octet-stream"),
+        (status = 200, description = "the original file of that version", content(("application/pdf"), ("application/vnd.openxmlformats-officedocument.wordprocessingml.document"), ("application/octet-stream"))),
         (status = 404, body = crate::error::Problem)))]
 #[get("/documents/{id}/versions/{version}/original")]
 pub async fn version_original(
