@@ -56,6 +56,26 @@ impl Store {
         Ok(())
     }
 
+    /// How the login attempts of (tenant, username) ended, oldest first (the attempt log,
+    /// control plane).
+    pub async fn attempt_reasons(
+        &self,
+        tenant: &str,
+        username: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        use crate::entities::login_attempts;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        Ok(login_attempts::Entity::find()
+            .filter(login_attempts::Column::TenantSlug.eq(tenant))
+            .filter(login_attempts::Column::Username.eq(username))
+            .order_by_asc(login_attempts::Column::Id)
+            .all(self.control())
+            .await?
+            .into_iter()
+            .map(|a| a.reason)
+            .collect())
+    }
+
     /// Count the rows of `table` in tenant `slug`'s own schema (PostgreSQL, schema-qualified
     /// name) or file (SQLite).
     pub async fn count_rows_in_schema(&self, slug: &str, table: &str) -> Result<i64, StoreError> {

@@ -126,3 +126,53 @@ async fn collapsed_burst(s: &TestServer) {
 on_both!(failed_logins_collapse, collapsed_burst, |c| {
     c.limits.collapse_failures_secs = 1;
 });
+
+/// A failed login and its event are one change: when the event cannot be written, the
+/// attempt is not resolved either (it stays reserved, counting toward the lockout until it
+/// goes stale), and when it can, both are there.
+async fn failed_attempt_and_event_together(s: &TestServer) {
+    s.user("acme", "alice", &[Role::Writer]).await;
+    let slug = store::Slug::parse("acme").unwrap();
+    let refuse: &[&str] = match s.store.backend() {
+        store::Backend::Sqlite => &["CREATE TRIGGER test_refuse BEFORE INSERT ON audit_events \
+             WHEN NEW.action = 'auth.login_failed' \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"],
+        store::Backend::Postgres => &[
+            "CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
+            "CREATE TRIGGER test_refuse BEFORE INSERT ON audit_events FOR EACH ROW \
+             WHEN (NEW.action = 'auth.login_failed') EXECUTE FUNCTION test_refuse()",
+        ],
+    };
+    for sql in refuse {
+        s.store.tenant_execute(&slug, sql).await.unwrap();
+    }
+    let c = reqwest::Client::new();
+    problem(login(s, &c, "acme", "alice", "not the password").await, 500).await;
+    let reasons = s.store.attempt_reasons("acme", "alice").await.unwrap();
+    assert_eq!(
+        reasons,
+        ["pending"],
+        "the attempt was not resolved without its event"
+    );
+
+    let allow = match s.store.backend() {
+        store::Backend::Sqlite => "DROP TRIGGER test_refuse",
+        store::Backend::Postgres => "DROP TRIGGER test_refuse ON audit_events",
+    };
+    s.store.tenant_execute(&slug, allow).await.unwrap();
+    problem(login(s, &c, "acme", "alice", "not the password").await, 401).await;
+    let reasons = s.store.attempt_reasons("acme", "alice").await.unwrap();
+    assert_eq!(reasons, ["pending", "bad_credentials"]);
+    let (events, _) = s.store.audit_all(&slug).await.unwrap();
+    let failed = events
+        .iter()
+        .filter(|e| e.action == "auth.login_failed")
+        .count();
+    assert_eq!(failed, 1, "only the second failure has its event");
+}
+
+on_both!(
+    failed_attempt_with_its_event,
+    failed_attempt_and_event_together
+);

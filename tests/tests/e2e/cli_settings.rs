@@ -236,3 +236,66 @@ fn logs_are_plain_off_a_terminal_and_json_when_asked() {
         "{json}"
     );
 }
+
+/// A login naming a tenant that does not exist has no trail to go to: it goes to the
+/// security log (tenant and client address), never with the password.
+#[test]
+fn unknown_tenant_attempts_go_to_the_security_log() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = command(
+        dir.path(),
+        &["serve"],
+        &[
+            ("DUALCHECK_SERVER__BIND", "127.0.0.1:0"),
+            ("DUALCHECK_SERVER__WORKERS", "1"),
+            ("DUALCHECK_MODELS__AUTO_FETCH", "false"),
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let addr = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("dualcheck listening on http://")
+                .map(str::to_owned)
+        })
+        .expect("serve listens");
+    let body = r#"{"tenant":"nosuchtenant","username":"mallory","password":"a secret guess 1234"}"#;
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        conn,
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let line = err
+        .lines()
+        .find(|l| l.contains("login attempt for a tenant that does not exist"))
+        .unwrap_or_else(|| panic!("no security log line in: {err}"));
+    assert!(
+        line.contains("security") && line.contains("nosuchtenant"),
+        "{line}"
+    );
+    assert!(line.contains("127.0.0.1"), "{line}");
+    assert!(
+        !err.contains("a secret guess"),
+        "the password is logged: {err}"
+    );
+}
