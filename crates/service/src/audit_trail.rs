@@ -200,17 +200,10 @@ async fn render(
     let file = std::fs::File::create(into).map_err(written)?;
     let mut w = ExportWriter::new(format, tenant.as_str(), std::io::BufWriter::new(file));
     w.header(&summary).map_err(written)?;
-    let (mut after, mut events) = (i64::MIN, 0u64);
-    loop {
-        let page = store
-            .audit_events_after(tenant, after, store::audit_log::AUDIT_PAGE)
-            .await?;
-        let Some(last) = page.last().map(|e| e.seq) else {
-            break;
-        };
-        after = last;
+    let mut events = 0u64;
+    let mut pages = store.audit_pages(tenant);
+    while let Some(page) = pages.next().await? {
         events += page.len() as u64;
-        let full = page.len() as u64 == store::audit_log::AUDIT_PAGE;
         // Rendering is CPU and file work: off the async workers, a page at a time.
         w = tokio::task::spawn_blocking(move || {
             for e in &page {
@@ -221,13 +214,8 @@ async fn render(
         .await
         .map_err(ServiceError::internal)?
         .map_err(written)?;
-        if !full {
-            break;
-        }
     }
-    let checkpoints = store
-        .checkpoints_after(tenant, i64::MIN, u64::MAX >> 1)
-        .await?;
+    let checkpoints = store.audit_checkpoints(tenant).await?;
     tokio::task::spawn_blocking(move || {
         let out = w.finish(&checkpoints)?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()

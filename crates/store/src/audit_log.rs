@@ -77,6 +77,36 @@ impl By {
 /// Events per page when the trail is read whole (verification, export).
 pub const AUDIT_PAGE: u64 = 1000;
 
+/// A tenant's trail read page by page ([`Store::audit_pages`]): memory holds one page.
+#[derive(Debug)]
+pub struct EventPages<'s> {
+    store: &'s Store,
+    tenant: Slug,
+    after: i64,
+    done: bool,
+}
+
+impl EventPages<'_> {
+    /// The next page (ascending sequence), or `None` after the last one.
+    pub async fn next(&mut self) -> Result<Option<Vec<Event>>, StoreError> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self
+            .store
+            .audit_events_after(&self.tenant, self.after, AUDIT_PAGE)
+            .await?;
+        self.done = (page.len() as u64) < AUDIT_PAGE;
+        match page.last() {
+            Some(e) => {
+                self.after = e.seq;
+                Ok(Some(page))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
 /// How the installation signs checkpoints.
 #[derive(Debug, Clone)]
 pub struct AuditSigner {
@@ -430,6 +460,24 @@ impl Store {
         .await
     }
 
+    /// Every stored checkpoint of the tenant, oldest first (few: one per
+    /// `checkpoint_events` events).
+    pub async fn audit_checkpoints(&self, tenant: &Slug) -> Result<Vec<Checkpoint>, StoreError> {
+        self.checkpoints_after(tenant, i64::MIN, i64::MAX as u64)
+            .await
+    }
+
+    /// The tenant's events page by page ([`AUDIT_PAGE`] each, ascending): call
+    /// [`EventPages::next`] until it gives `None`.
+    pub fn audit_pages(&self, tenant: &Slug) -> EventPages<'_> {
+        EventPages {
+            store: self,
+            tenant: tenant.clone(),
+            after: i64::MIN,
+            done: false,
+        }
+    }
+
     /// Recompute the tenant's chain, check its checkpoints (stored ones and `extra`, e.g.
     /// held outside the database; held ones of other tenants are ignored, stored ones are
     /// a problem) against `key`, compare the last event with the stored head (a cut tail),
@@ -454,9 +502,7 @@ impl Store {
             })
         };
         let head = read_head().await?;
-        let stored = self
-            .checkpoints_after(tenant, i64::MIN, u64::MAX >> 1)
-            .await?;
+        let stored = self.audit_checkpoints(tenant).await?;
         let sigs = self
             .tenant_read(tenant, |txn| Box::pin(crate::signatures::all(txn)))
             .await?;
@@ -464,19 +510,10 @@ impl Store {
         cps.extend(extra.iter().cloned());
         let mut v = audit::ChainVerifier::new(tenant.as_str(), cps, key);
         v.keep_events_at(sigs.iter().map(|s| s.audit_seq));
-        let mut after = i64::MIN;
-        loop {
-            let page = self.audit_events_after(tenant, after, AUDIT_PAGE).await?;
-            let Some(last) = page.last().map(|e| e.seq) else {
-                break;
-            };
-            after = last;
-            let full = page.len() as u64 == AUDIT_PAGE;
+        let mut pages = self.audit_pages(tenant);
+        while let Some(page) = pages.next().await? {
             for e in page {
                 v.push(e);
-            }
-            if !full {
-                break;
             }
         }
         // Events appended while this read ran move the head too: read it again then.

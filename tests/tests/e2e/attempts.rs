@@ -2,7 +2,7 @@
 //! `Retry-After`, before the password is checked), and a burst of failed logins from one
 //! address recorded as one event with a count.
 
-use crate::support::{body, problem};
+use crate::support::{allow_inserts, body, problem, refuse_inserts};
 use dualcheck_tests::server::{Db, TestServer};
 use serde_json::{Value, json};
 use std::net::IpAddr;
@@ -133,20 +133,13 @@ on_both!(failed_logins_collapse, collapsed_burst, |c| {
 async fn failed_attempt_and_event_together(s: &TestServer) {
     s.user("acme", "alice", &[Role::Writer]).await;
     let slug = store::Slug::parse("acme").unwrap();
-    let refuse: &[&str] = match s.store.backend() {
-        store::Backend::Sqlite => &["CREATE TRIGGER test_refuse BEFORE INSERT ON audit_events \
-             WHEN NEW.action = 'auth.login_failed' \
-             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"],
-        store::Backend::Postgres => &[
-            "CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS \
-             $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
-            "CREATE TRIGGER test_refuse BEFORE INSERT ON audit_events FOR EACH ROW \
-             WHEN (NEW.action = 'auth.login_failed') EXECUTE FUNCTION test_refuse()",
-        ],
-    };
-    for sql in refuse {
-        s.store.tenant_execute(&slug, sql).await.unwrap();
-    }
+    refuse_inserts(
+        s,
+        "acme",
+        "audit_events",
+        "NEW.action = 'auth.login_failed'",
+    )
+    .await;
     let c = reqwest::Client::new();
     problem(login(s, &c, "acme", "alice", "not the password").await, 500).await;
     let reasons = s.store.attempt_reasons("acme", "alice").await.unwrap();
@@ -156,11 +149,7 @@ async fn failed_attempt_and_event_together(s: &TestServer) {
         "the attempt was not resolved without its event"
     );
 
-    let allow = match s.store.backend() {
-        store::Backend::Sqlite => "DROP TRIGGER test_refuse",
-        store::Backend::Postgres => "DROP TRIGGER test_refuse ON audit_events",
-    };
-    s.store.tenant_execute(&slug, allow).await.unwrap();
+    allow_inserts(s, "acme", "audit_events").await;
     problem(login(s, &c, "acme", "alice", "not the password").await, 401).await;
     let reasons = s.store.attempt_reasons("acme", "alice").await.unwrap();
     assert_eq!(reasons, ["pending", "bad_credentials"]);

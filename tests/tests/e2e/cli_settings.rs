@@ -166,8 +166,8 @@ fn offline_commands_use_the_packs_serve_uses() {
     assert!(!version.is_empty());
 }
 
-/// Start `serve` in `dir`, wait until it listens, stop it, and give its stderr.
-fn serve_stderr(dir: &std::path::Path, env: &[(&str, &str)]) -> String {
+/// Start `serve` in `dir` on a free port (one worker, no model fetch), its output piped.
+fn spawn_serve(dir: &std::path::Path, env: &[(&str, &str)]) -> std::process::Child {
     let mut c = command(
         dir,
         &["serve"],
@@ -180,11 +180,15 @@ fn serve_stderr(dir: &std::path::Path, env: &[(&str, &str)]) -> String {
     for (k, v) in env {
         c.env(k, v);
     }
-    let mut child = c
-        .stdout(Stdio::piped())
+    c.stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Start `serve` in `dir`, wait until it listens, stop it, and give its stderr.
+fn serve_stderr(dir: &std::path::Path, env: &[(&str, &str)]) -> String {
+    let mut child = spawn_serve(dir, env);
     let stdout = child.stdout.take().unwrap();
     let listening = BufReader::new(stdout)
         .lines()
@@ -243,19 +247,7 @@ fn logs_are_plain_off_a_terminal_and_json_when_asked() {
 fn unknown_tenant_attempts_go_to_the_security_log() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
-    let mut child = command(
-        dir.path(),
-        &["serve"],
-        &[
-            ("DUALCHECK_SERVER__BIND", "127.0.0.1:0"),
-            ("DUALCHECK_SERVER__WORKERS", "1"),
-            ("DUALCHECK_MODELS__AUTO_FETCH", "false"),
-        ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let mut child = spawn_serve(dir.path(), &[]);
     let stdout = child.stdout.take().unwrap();
     let addr = BufReader::new(stdout)
         .lines()

@@ -1,7 +1,7 @@
 //! Documents over HTTP: upload, structure and original read back, versions; malformed and
 //! hostile uploads refused with problem+json and nothing half-written.
 
-use crate::support::{problem, sample_docx, sample_pdf};
+use crate::support::{allow_inserts, problem, refuse_inserts, sample_docx, sample_pdf};
 use dualcheck_tests::server::{Db, TestServer};
 use serde_json::{Value, json};
 use store::Role;
@@ -250,22 +250,7 @@ fn blob_files(s: &TestServer, tenant: &str) -> Vec<std::path::PathBuf> {
 /// same upload then succeeds and keeps exactly one.
 async fn failed_upload_leaves_no_blob(s: &TestServer) {
     let token = s.token("acme", "wendy", &[Role::Writer]).await;
-    let slug = store::Slug::parse("acme").unwrap();
-    let refuse: &[&str] = match s.store.backend() {
-        store::Backend::Sqlite => &[
-            "CREATE TRIGGER test_refuse BEFORE INSERT ON document_versions \
-             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
-        ],
-        store::Backend::Postgres => &[
-            "CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS \
-             $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
-            "CREATE TRIGGER test_refuse BEFORE INSERT ON document_versions \
-             FOR EACH ROW EXECUTE FUNCTION test_refuse()",
-        ],
-    };
-    for sql in refuse {
-        s.store.tenant_execute(&slug, sql).await.unwrap();
-    }
+    refuse_inserts(s, "acme", "document_versions", "true").await;
     let rows = |table: &'static str| s.store.count_rows_in_schema("acme", table);
     let events_before = rows("audit_events").await.unwrap();
     let res = s.upload(&token, "protocol.pdf", sample_pdf()).await;
@@ -279,11 +264,7 @@ async fn failed_upload_leaves_no_blob(s: &TestServer) {
     assert_eq!(rows("documents").await.unwrap(), 0);
     assert_eq!(rows("blobs").await.unwrap(), 0);
 
-    let allow = match s.store.backend() {
-        store::Backend::Sqlite => "DROP TRIGGER test_refuse",
-        store::Backend::Postgres => "DROP TRIGGER test_refuse ON document_versions",
-    };
-    s.store.tenant_execute(&slug, allow).await.unwrap();
+    allow_inserts(s, "acme", "document_versions").await;
     let res = s.upload(&token, "protocol.pdf", sample_pdf()).await;
     assert_eq!(res.status(), 201);
     assert_eq!(blob_files(s, "acme").len(), 1);

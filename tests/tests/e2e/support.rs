@@ -77,3 +77,37 @@ pub(crate) async fn problem(res: reqwest::Response, status: u16) -> Value {
     );
     v
 }
+
+/// Make inserts into `table` of `tenant` fail for the rows `when` selects (an SQL condition
+/// on `NEW`, e.g. `true`), with a trigger as a superuser could add; [`allow_inserts`] drops it.
+pub(crate) async fn refuse_inserts(s: &TestServer, tenant: &str, table: &str, when: &str) {
+    let slug = store::Slug::parse(tenant).unwrap();
+    let sql = match s.store.backend() {
+        store::Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER test_refuse BEFORE INSERT ON {table} WHEN {when} \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )],
+        store::Backend::Postgres => vec![
+            "CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
+                .to_owned(),
+            format!(
+                "CREATE TRIGGER test_refuse BEFORE INSERT ON {table} FOR EACH ROW \
+                 WHEN ({when}) EXECUTE FUNCTION test_refuse()"
+            ),
+        ],
+    };
+    for q in sql {
+        s.store.tenant_execute(&slug, &q).await.unwrap();
+    }
+}
+
+/// Drop the trigger of [`refuse_inserts`].
+pub(crate) async fn allow_inserts(s: &TestServer, tenant: &str, table: &str) {
+    let slug = store::Slug::parse(tenant).unwrap();
+    let sql = match s.store.backend() {
+        store::Backend::Sqlite => "DROP TRIGGER test_refuse".to_owned(),
+        store::Backend::Postgres => format!("DROP TRIGGER test_refuse ON {table}"),
+    };
+    s.store.tenant_execute(&slug, &sql).await.unwrap();
+}
