@@ -29,6 +29,7 @@ impl MigratorTrait for ControlMigrator {
             Box::new(control::m0001_control::Migration),
             Box::new(control::m0002_usernames::Migration),
             Box::new(control::m0003_passwords::Migration),
+            Box::new(control::m0004_jobs::Migration),
         ]
     }
 }
@@ -44,6 +45,7 @@ impl MigratorTrait for TenantMigrator {
             Box::new(tenant::m0001_documents::Migration),
             Box::new(tenant::m0002_audit::Migration),
             Box::new(tenant::m0003_records::Migration),
+            Box::new(tenant::m0004_review::Migration),
         ]
     }
 }

@@ -54,6 +54,27 @@ impl Policy for CanSign {
     const ACTION: Action = Action::Sign;
 }
 
+/// Request analyses of document versions.
+#[derive(Debug)]
+pub struct CanAnalyse;
+impl Policy for CanAnalyse {
+    const ACTION: Action = Action::Analyse;
+}
+
+/// Decide on suggestions (signed).
+#[derive(Debug)]
+pub struct CanDecide;
+impl Policy for CanDecide {
+    const ACTION: Action = Action::Decide;
+}
+
+/// Suppress QC findings (signed).
+#[derive(Debug)]
+pub struct CanSuppress;
+impl Policy for CanSuppress {
+    const ACTION: Action = Action::Suppress;
+}
+
 /// The caller, authenticated and holding a role allowed by `P`.
 #[derive(Debug)]
 pub struct Guard<P: Policy> {

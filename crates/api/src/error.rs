@@ -89,6 +89,9 @@ impl ApiError {
                     (S::CONFLICT, "signature_conflict")
                 }
                 ServiceError::SignaturePolicy(_) => (S::FORBIDDEN, "separation_of_duties"),
+                ServiceError::Conflict { code, .. } => (S::CONFLICT, code),
+                ServiceError::Incomplete { code, .. } => (S::UNPROCESSABLE_ENTITY, code),
+                ServiceError::SeparationOfDuties(_) => (S::FORBIDDEN, "separation_of_duties"),
                 ServiceError::Busy { .. } => (S::SERVICE_UNAVAILABLE, "busy"),
                 ServiceError::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate_limited"),
                 ServiceError::ParseTimeout { .. } => (S::UNPROCESSABLE_ENTITY, "parse_timeout"),
@@ -149,6 +152,7 @@ fn store_parts(e: &StoreError) -> (StatusCode, &'static str) {
         StoreError::InvalidCredentials | StoreError::Unauthenticated => (S::UNAUTHORIZED, e.code()),
         StoreError::LockedOut => (S::TOO_MANY_REQUESTS, e.code()),
         StoreError::SignatureRefused => (S::FORBIDDEN, e.code()),
+        StoreError::LeaseLost(_) => (S::CONFLICT, e.code()),
         StoreError::CorruptBlob(_)
         | StoreError::Io { .. }
         | StoreError::Unrecorded

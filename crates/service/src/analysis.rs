@@ -220,8 +220,24 @@ impl<'r> Analyser<'r> {
         self
     }
 
+    /// Change what is asked for (a worker reuses one loaded model across jobs).
+    pub fn set_approach(&mut self, approach: Approach) {
+        self.approach = approach;
+    }
+
     pub fn rules(&self) -> &RuleSet {
         self.rules
+    }
+
+    /// Use the prompt template named `name` from now on.
+    pub fn set_template(&mut self, name: &str) -> Result<(), ServiceError> {
+        self.template = Template::get(name)?;
+        Ok(())
+    }
+
+    /// The template in use.
+    pub fn template(&self) -> &Template {
+        &self.template
     }
 
     /// Proposals for sentences given on their own (no document around them).

@@ -17,6 +17,16 @@ pub enum Action {
     ReadAudit,
     /// Give an electronic signature (which meanings: [`roles_for_meaning`]).
     Sign,
+    /// Request an analysis of a document version, cancel one's own.
+    Analyse,
+    /// Cancel anyone's analysis job.
+    CancelAnyJob,
+    /// Decide on a suggestion (accept, edit, reject), signed.
+    Decide,
+    /// Suppress a QC finding, signed.
+    Suppress,
+    /// Replay a stored model proposal from its provenance.
+    Replay,
 }
 
 impl Action {
@@ -28,6 +38,11 @@ impl Action {
             Action::ManageUsers => &[Role::Admin],
             Action::ReadAudit => &[Role::Auditor, Role::Manager],
             Action::Sign => &[Role::Writer, Role::Qa, Role::Manager],
+            Action::Analyse => &[Role::Writer, Role::Qa, Role::Manager],
+            Action::CancelAnyJob => &[Role::Qa, Role::Manager],
+            Action::Decide => &[Role::Qa, Role::Manager],
+            Action::Suppress => &[Role::Qa],
+            Action::Replay => &[Role::Auditor, Role::Qa],
         }
     }
 }

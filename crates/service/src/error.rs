@@ -26,6 +26,18 @@ pub enum ServiceError {
     /// [`crate::signature_policy::POLICY`].
     #[error("signature refused: {0}")]
     SignaturePolicy(crate::signature_policy::Refusal),
+    /// The record is in a state that does not allow this (a blocked proposal, a suggestion
+    /// already decided, a locked version): `code` names the conflict, the message what to do.
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    /// The request is well-formed but incomplete for what it asks (a reason a warning or a
+    /// rejection needs): `code` names what is missing.
+    #[error("{detail}")]
+    Incomplete { code: &'static str, detail: String },
+    /// Separation of duties refuses this user, whatever their roles (the requester of an
+    /// analysis and the author of a version decide nothing on it).
+    #[error("separation of duties: {0}")]
+    SeparationOfDuties(String),
     /// Too much at once: retry after `retry_after_secs` seconds.
     #[error("{reason}")]
     Busy {

@@ -21,7 +21,10 @@
 //! - [`signature_policy`]: separation of duties, one table (author, reviewer, approver;
 //!   order and exclusive meanings);
 //! - [`audit_trail`]: query, verify and export the trail (an export is recorded first);
-//! - [`checkpoint_copy`]: every signed checkpoint appended to a file outside the database.
+//! - [`checkpoint_copy`]: every signed checkpoint appended to a file outside the database;
+//! - [`review`]: analyses as jobs, stored findings and suggestions, signed decisions and
+//!   suppressions, the review state of each version;
+//! - [`worker`]: the threads that claim analysis jobs and run the pipeline.
 //!
 //! It depends on the domain crates (`ingest`, `ai-suggest`, `rule-engine`, `audit`) and on
 //! `store` for persistence.
@@ -38,7 +41,9 @@ pub mod ingest_gate;
 pub mod lockout;
 pub mod models;
 pub mod passwords;
+pub mod review;
 pub mod signature_policy;
 pub mod signing;
+pub mod worker;
 
 pub use error::ServiceError;

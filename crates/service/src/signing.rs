@@ -16,7 +16,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use store::documents;
 use store::signatures::{self, NewSignature, SignatureInfo};
-use store::{DatabaseTransaction, Meaning, Principal, Store, StoreError};
+use store::{DatabaseTransaction, DocState, Meaning, Principal, Store, StoreError};
 use uuid::Uuid;
 
 /// The record type of a document version's signatures.
@@ -110,6 +110,76 @@ fn refused(
 enum Outcome {
     Signed(Box<SignatureView>),
     Refused(Refusal),
+    /// The version's review state does not allow it (code, what to do).
+    State(&'static str, String),
+}
+
+/// Whether the version's review state allows a signature with `meaning`: none on a locked
+/// (approved or rejected) version; `approved` and `rejected` only once it is reviewed
+/// (every suggestion decided, Part 11 §11.10(f)). `Some((code, detail))` when not.
+fn state_refusal(state: DocState, meaning: Meaning) -> Option<(&'static str, String)> {
+    if crate::review::jobs::locked(state) {
+        return Some((
+            "version_locked",
+            format!("this version is {state} and locked; upload a new version to sign again"),
+        ));
+    }
+    if matches!(meaning, Meaning::Approved | Meaning::Rejected) && state != DocState::Reviewed {
+        return Some((
+            "not_reviewed",
+            format!(
+                "this version is {state}: it can be {meaning} only once an analysis finished and every suggestion was decided"
+            ),
+        ));
+    }
+    None
+}
+
+/// The signer as the trail names them.
+pub(crate) fn signer_actor(who: &Principal) -> Actor {
+    Actor::user(
+        who.user_id.to_string(),
+        who.username.clone(),
+        who.display_name.clone(),
+    )
+}
+
+/// The password given again for a signature (§11.200(a)(1)): through the lockout gate
+/// (rate limits, at most five failures reach the check); a wrong one is refused with
+/// [`StoreError::SignatureRefused`], counted, and recorded by the event `refused` builds.
+pub(crate) async fn confirm_password<F, Fut>(
+    store: &Store,
+    attempts: &crate::attempts::Attempts,
+    who: &Principal,
+    password: &str,
+    request: &RequestContext,
+    refused: F,
+) -> Result<(), ServiceError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<EventDraft, ServiceError>>,
+{
+    let tenant = who.tenant.as_str();
+    let attempt = lockout::gate(
+        store,
+        attempts,
+        &Attempt {
+            tenant,
+            username: &who.username,
+            actor: signer_actor(who),
+            entity_id: who.user_id.to_string(),
+            during: During::Signature,
+            request: request.clone(),
+        },
+    )
+    .await?;
+    if !store.verify_user_password(who.user_id, password).await? {
+        let event = refused().await?;
+        lockout::count_failure(store, &attempt, tenant, Some(event)).await?;
+        return Err(StoreError::SignatureRefused.into());
+    }
+    lockout::count_success(store, &attempt).await?;
+    Ok(())
 }
 
 /// What is signed, and the password given again.
@@ -147,26 +217,8 @@ pub async fn sign_version(
         })
         .await?
         .ok_or(ServiceError::NotFound("document version"))?;
-    let actor = Actor::user(
-        who.user_id.to_string(),
-        who.username.clone(),
-        who.display_name.clone(),
-    );
-    let tenant = who.tenant.as_str();
-    let attempt = lockout::gate(
-        store,
-        attempts,
-        &Attempt {
-            tenant,
-            username: &who.username,
-            actor: actor.clone(),
-            entity_id: who.user_id.to_string(),
-            during: During::Signature,
-            request: request.clone(),
-        },
-    )
-    .await?;
-    if !store.verify_user_password(who.user_id, password).await? {
+    let actor = signer_actor(who);
+    confirm_password(store, attempts, who, password, &request, || async {
         let (record_id, sha) = store
             .tenant_read(&who.tenant, move |txn| {
                 Box::pin(async move {
@@ -175,7 +227,7 @@ pub async fn sign_version(
                 })
             })
             .await?;
-        let event = refused(
+        Ok(refused(
             &actor,
             meaning,
             record_id,
@@ -183,11 +235,9 @@ pub async fn sign_version(
             "wrong password",
             None,
             &request,
-        );
-        lockout::count_failure(store, &attempt, tenant, Some(event)).await?;
-        return Err(StoreError::SignatureRefused.into());
-    }
-    lockout::count_success(store, &attempt).await?;
+        ))
+    })
+    .await?;
     let signer = who.clone();
     let outcome = store
         .tenant_write(&who.tenant, move |uow| {
@@ -218,6 +268,41 @@ pub async fn sign_version(
                     .await?;
                     return Ok(Outcome::Refused(why));
                 }
+                let state = store::review::version_state(uow.txn(), id, version).await?;
+                if let Some((code, detail)) = state_refusal(state, meaning) {
+                    uow.record(refused(
+                        &actor,
+                        meaning,
+                        r.record_id,
+                        &r.sha,
+                        code,
+                        Some(detail.clone()),
+                        &request,
+                    ))
+                    .await?;
+                    return Ok(Outcome::State(code, detail));
+                }
+                let to = match meaning {
+                    Meaning::Approved => Some(DocState::Approved),
+                    Meaning::Rejected => Some(DocState::Rejected),
+                    _ => None,
+                };
+                if let Some(to) = to {
+                    store::review::set_version_state(
+                        uow.txn(),
+                        id,
+                        version,
+                        to,
+                        Some(signer.user_id),
+                        Some(format!("signed {meaning}")),
+                    )
+                    .await?;
+                    let by = store::By::principal(&signer, request.clone());
+                    uow.record(crate::review::state_event(
+                        &by, id, version, state, to, None,
+                    ))
+                    .await?;
+                }
                 let s = signatures::insert(
                     uow,
                     &signer,
@@ -241,6 +326,7 @@ pub async fn sign_version(
     match outcome {
         Outcome::Signed(v) => Ok(*v),
         Outcome::Refused(why) => Err(ServiceError::SignaturePolicy(why)),
+        Outcome::State(code, detail) => Err(ServiceError::Conflict { code, detail }),
     }
 }
 

@@ -24,6 +24,22 @@ pub(crate) struct ControlChange {
     tenant: Slug,
 }
 
+impl ControlChange {
+    /// The transaction holding the tenant's tables (PostgreSQL: the same one).
+    pub(crate) fn tenant_txn(&self) -> &DatabaseTransaction {
+        self.tenant_txn.as_ref().unwrap_or(&self.txn)
+    }
+
+    /// Give up the change: nothing of it commits.
+    pub(crate) async fn rollback(self) -> Result<(), StoreError> {
+        if let Some(t) = self.tenant_txn {
+            t.rollback().await?;
+        }
+        self.txn.rollback().await?;
+        Ok(())
+    }
+}
+
 impl Store {
     /// Begin a control-plane change recorded in `tenant`'s trail: the tenant's head is
     /// locked first, then the control plane.

@@ -60,6 +60,11 @@ pub enum StoreError {
         source: std::io::Error,
     },
 
+    /// A worker's lease on a job ended (expired and reclaimed, or the job was cancelled):
+    /// the worker stops, whoever holds the job now finishes it.
+    #[error("the lease on job {0} was lost (reclaimed by another worker or cancelled)")]
+    LeaseLost(uuid::Uuid),
+
     #[error("a tenant change must record its audit event; the change was rolled back")]
     Unrecorded,
 
@@ -97,6 +102,7 @@ impl StoreError {
             StoreError::SignatureRefused => "signature_refused",
             StoreError::CorruptBlob(_) => "corrupt_blob",
             StoreError::Io { .. } => "io",
+            StoreError::LeaseLost(_) => "lease_lost",
             StoreError::Unrecorded => "internal",
             StoreError::Database(_) => "database",
             StoreError::Internal(_) => "internal",

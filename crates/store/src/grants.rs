@@ -22,6 +22,7 @@ pub const CONTROL_GRANTS: &[(&str, &str)] = &[
     ("sessions", "SELECT, INSERT, UPDATE"),
     ("login_attempts", "SELECT, INSERT, UPDATE"),
     ("password_history", "SELECT, INSERT, DELETE"),
+    ("job_queue", "SELECT, INSERT, UPDATE"),
     ("seaql_migrations", "SELECT"),
 ];
 
@@ -34,6 +35,13 @@ pub const TENANT_GRANTS: &[(&str, &str)] = &[
     ("audit_head", "SELECT, UPDATE"),
     ("audit_checkpoints", "SELECT, INSERT"),
     ("signatures", "SELECT, INSERT"),
+    ("analysis_jobs", "SELECT, INSERT, UPDATE"),
+    ("findings", "SELECT, INSERT"),
+    ("finding_suppressions", "SELECT, INSERT"),
+    ("suggestions", "SELECT, INSERT, UPDATE"),
+    ("decisions", "SELECT, INSERT"),
+    ("version_states", "SELECT, INSERT, UPDATE"),
+    ("version_state_changes", "SELECT, INSERT"),
     ("seaql_migrations", "SELECT"),
 ];
 

@@ -34,7 +34,9 @@ pub mod documents;
 pub mod entities;
 mod error;
 pub mod grants;
+pub mod jobs;
 mod names;
+pub mod review;
 pub mod signatures;
 mod store;
 mod text;
@@ -48,7 +50,10 @@ pub use audit::{Actor, RequestContext};
 pub use audit_log::{AuditFilter, AuditSigner, By};
 pub use blobstore::BlobStore;
 pub use error::StoreError;
-pub use names::{Meaning, Role, Slug, validate_username};
+pub use names::{
+    Decision, DocState, JobState, Meaning, ReasonCode, Role, Slug, SuggestionSource,
+    SuggestionStatus, validate_username,
+};
 pub use sea_orm::DatabaseTransaction;
 pub use store::{Backend, MigrationReport, Store, StoreConfig, TenantInfo};
 pub use text::clip;

@@ -144,6 +144,84 @@ named_enum!(
     }
 );
 
+fn invalid(what: &'static str) -> impl Fn(String) -> StoreError {
+    move |s| StoreError::InvalidInput(format!("unknown {what} {s:?}"))
+}
+
+named_enum!(
+    /// The state of an analysis job.
+    JobState, invalid("job state"), {
+        Queued => "queued",
+        Running => "running",
+        Done => "done",
+        Failed => "failed",
+        Cancelled => "cancelled",
+    }
+);
+
+impl JobState {
+    /// Whether the job has ended (nothing changes it any more).
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            JobState::Done | JobState::Failed | JobState::Cancelled
+        )
+    }
+}
+
+named_enum!(
+    /// The review state of a document version.
+    DocState, invalid("document state"), {
+        Draft => "draft",
+        InReview => "in_review",
+        Reviewed => "reviewed",
+        Approved => "approved",
+        Rejected => "rejected",
+    }
+);
+
+named_enum!(
+    /// Where a suggestion comes from: the model, the rules, or a reviewer's edit.
+    SuggestionSource, invalid("suggestion source"), {
+        Ai => "ai",
+        Rule => "rule",
+        Edit => "edit",
+    }
+);
+
+named_enum!(
+    /// What the decisions on a suggestion made of it.
+    SuggestionStatus, invalid("suggestion status"), {
+        Open => "open",
+        Accepted => "accepted",
+        Rejected => "rejected",
+        Edited => "edited",
+        /// The cross-check blocked it: it can never be accepted, and needs no decision.
+        Blocked => "blocked",
+        /// Another suggestion for the same sentence was accepted.
+        Superseded => "superseded",
+    }
+);
+
+named_enum!(
+    /// A reviewer's decision on a suggestion.
+    Decision, invalid("decision"), {
+        Accept => "accept",
+        Edit => "edit",
+        Reject => "reject",
+    }
+);
+
+named_enum!(
+    /// Why a suggestion was rejected (or, with `other`, the reason text says).
+    ReasonCode, invalid("reason code"), {
+        NotUseful => "not_useful",
+        ChangesMeaning => "changes_meaning",
+        Style => "style",
+        Other => "other",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

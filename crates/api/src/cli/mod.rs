@@ -13,6 +13,7 @@ mod settings;
 mod suggest;
 mod tenant;
 mod user;
+mod worker;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -61,6 +62,8 @@ pub enum Command {
     User(user::UserArgs),
     /// Verify or export a tenant's audit trail.
     Audit(audit_trail::AuditArgs),
+    /// Run analysis workers against the service's database (every tenant's jobs).
+    Worker(worker::WorkerArgs),
     /// Show the settings in effect (secrets redacted), or the reference of every setting.
     Settings(settings::SettingsArgs),
 }
@@ -94,7 +97,7 @@ pub fn main() -> ExitCode {
     };
     crate::logging::init(
         &loaded.settings.log,
-        matches!(cli.command, Command::Serve(_)),
+        matches!(cli.command, Command::Serve(_) | Command::Worker(_)),
     );
     for n in &loaded.notices {
         tracing::warn!("{n}");
@@ -113,6 +116,7 @@ pub fn main() -> ExitCode {
         Command::User(args) => user::run(args, settings),
         Command::Audit(args) => audit_trail::run(args, settings),
         Command::Settings(args) => settings::run(args, settings),
+        Command::Worker(args) => worker::run(args, settings),
     };
     match result {
         Ok(code) => code,

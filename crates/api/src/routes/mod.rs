@@ -1,5 +1,6 @@
 //! HTTP routes, one file per resource.
 
+pub mod analyses;
 pub mod audit_trail;
 pub mod auth;
 pub mod documents;
@@ -7,6 +8,7 @@ pub mod health;
 pub mod models;
 pub mod openapi;
 pub mod openapi_errors;
+pub mod review;
 pub mod schemas;
 pub mod signatures;
 pub mod users;
@@ -42,6 +44,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(audit_trail::query)
                 .service(audit_trail::verify)
                 .service(audit_trail::export)
-                .service(models::list),
+                .service(models::list)
+                .service(analyses::request)
+                .service(analyses::of_version)
+                .service(analyses::get)
+                .service(analyses::cancel)
+                .service(review::findings)
+                .service(review::suggestions)
+                .service(review::suggestion)
+                .service(review::decide)
+                .service(review::suppress),
         );
 }

@@ -28,6 +28,8 @@ pub struct Running {
     pub bootstrap: Option<(String, String)>,
     /// One line per migrated target.
     pub migrations: Vec<store::MigrationReport>,
+    /// The in-process analysis workers (`[workers] count`); they stop when this is dropped.
+    pub workers: service::worker::Pool,
 }
 
 impl std::fmt::Debug for Running {
@@ -58,6 +60,25 @@ pub enum ServeError {
     Audit(#[from] audit::AuditError),
     #[error(transparent)]
     Service(#[from] service::ServiceError),
+}
+
+/// What the analysis workers of this process share.
+pub fn worker_context(
+    settings: &Settings,
+    store: &Store,
+    rules: Arc<rule_engine::RuleSet>,
+    models: Arc<service::models::ModelHub>,
+) -> service::worker::WorkerContext {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".into());
+    service::worker::WorkerContext {
+        store: store.clone(),
+        rules,
+        hub: models,
+        config: settings.worker_config(),
+        name: format!("{host}:{}", std::process::id()),
+    }
 }
 
 /// Open the store, migrate everything, bootstrap a fresh installation and build the server.
@@ -127,6 +148,11 @@ pub async fn build(settings: Settings) -> Result<Running, ServeError> {
         copy.copy_new(&store).await?;
         timers::spawn_checkpoint_copy(store.clone(), Arc::new(copy));
     }
+    let pool = service::worker::Pool::start(
+        worker_context(&settings, &store, state.rules.clone(), state.models.clone()),
+        usize::try_from(settings.workers.count).unwrap_or(0),
+        tokio::runtime::Handle::current(),
+    );
     let workers = settings.server.workers;
     let http =
         HttpServer::new(move || {
@@ -177,5 +203,6 @@ pub async fn build(settings: Settings) -> Result<Running, ServeError> {
         store,
         bootstrap,
         migrations,
+        workers: pool,
     })
 }

@@ -260,6 +260,17 @@ impl Settings {
         }
     }
 
+    /// How analysis workers run (`[workers]`).
+    pub fn worker_config(&self) -> service::worker::WorkerConfig {
+        let w = &self.workers;
+        service::worker::WorkerConfig {
+            lease_ms: w.lease_ms.max(100),
+            max_attempts: w.max_attempts.max(1),
+            poll_ms: w.poll_ms.max(10),
+            batch: usize::try_from(w.batch.max(1)).unwrap_or(8),
+        }
+    }
+
     /// The rate limits of password attempts and the collapse interval of failed logins.
     pub fn attempt_limits(&self) -> service::attempts::AttemptLimits {
         service::attempts::AttemptLimits {

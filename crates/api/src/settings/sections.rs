@@ -151,6 +151,8 @@ settings! {
     models: Models,
     /// `[rules]`: the rule packs.
     rules: Rules,
+    /// `[workers]`: the analysis workers.
+    workers: Workers,
     /// `[log]`: the service's log lines (on stderr).
     log: Log,
 }
@@ -288,6 +290,24 @@ section! {
         /// Rule packs directory; unset: the packs built into the binary. A malformed pack
         /// stops every command from starting (file, line and field named).
         dir: Option<PathBuf> = None, alias "DUALCHECK_RULES_DIR";
+    }
+}
+
+section! {
+    /// `[workers]`. Analyses run as jobs; a worker claims one, renews its lease while it
+    /// runs, and a job whose lease expired is claimed again (up to `max_attempts`).
+    /// `dualcheck worker` runs workers on their own against the same database.
+    Workers {
+        /// Workers `serve` runs in-process (0: none; then run `dualcheck worker`).
+        count: u32 = 1;
+        /// Lease of a claimed job in milliseconds, renewed every third of it.
+        lease_ms: u64 = 60_000;
+        /// Claims of one job before it fails (a lease that expired counts).
+        max_attempts: u32 = 3;
+        /// Milliseconds between two looks at an empty queue.
+        poll_ms: u64 = 1_000;
+        /// Candidate sentences per model batch and per stored change.
+        batch: u32 = 8;
     }
 }
 

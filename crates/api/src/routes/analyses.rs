@@ -1,0 +1,92 @@
+//! Analyses of document versions as jobs: request one (202 with the job), follow it,
+//! cancel it. The pipeline runs in a worker (`service::worker`), not in the request.
+
+use crate::auth::{AnyRole, CanAnalyse, Guard};
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::{HttpResponse, delete, get, post, web};
+use service::review::AnalysisOptions;
+use service::review::jobs::JobView;
+use uuid::Uuid;
+
+/// Request an analysis of a document version (writers, QA, managers): QC findings,
+/// candidate sentences, the model's proposals and the rules' rewrites, every one
+/// cross-checked; optionally limited to sections, suggestion kinds, a template, a count.
+#[utoipa::path(post, path = "/api/v1/documents/{id}/analyses", tag = "review",
+    security(("bearer" = [])), request_body = AnalysisOptions,
+    params(("id" = Uuid, Path, description = "document id")),
+    responses(
+        (status = 202, description = "queued; follow it at /api/v1/jobs/{id}", body = JobView),
+        (status = 409, description = "the version is approved or rejected (locked)", body = crate::error::Problem)
+))]
+#[post("/documents/{id}/analyses")]
+pub async fn request(
+    state: web::Data<AppState>,
+    who: Guard<CanAnalyse>,
+    ctx: Ctx,
+    path: web::Path<Uuid>,
+    body: web::Json<AnalysisOptions>,
+) -> Result<HttpResponse, ApiError> {
+    let job = service::review::jobs::request(
+        &state.store,
+        &state.models,
+        &who,
+        path.into_inner(),
+        body.into_inner(),
+        ctx.0,
+    )
+    .await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header(("Location", format!("/api/v1/jobs/{}", job.id)))
+        .json(job))
+}
+
+/// The analyses of a document version, newest first.
+#[utoipa::path(get, path = "/api/v1/documents/{id}/versions/{version}/analyses", tag = "review",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "document id"), ("version" = i32, Path, description = "version number")),
+    responses((status = 200, body = [JobView])))]
+#[get("/documents/{id}/versions/{version}/analyses")]
+pub async fn of_version(
+    state: web::Data<AppState>,
+    who: Guard<AnyRole>,
+    path: web::Path<(Uuid, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, version) = path.into_inner();
+    let jobs = service::review::jobs::of_version(&state.store, &who, id, version).await?;
+    Ok(HttpResponse::Ok().json(jobs))
+}
+
+/// An analysis job: state (queued, running, done, failed, cancelled), progress (sentences
+/// done of the total), counts, timings per stage, the error if any.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "review", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "job id")),
+    responses((status = 200, body = JobView)))]
+#[get("/jobs/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    who: Guard<AnyRole>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let job = service::review::jobs::get(&state.store, &who, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(job))
+}
+
+/// Cancel a queued or running analysis (its requester, QA, managers).
+#[utoipa::path(delete, path = "/api/v1/jobs/{id}", tag = "review", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "job id")),
+    responses(
+        (status = 200, description = "cancelled", body = JobView),
+        (status = 409, description = "the job had already ended", body = crate::error::Problem)
+))]
+#[delete("/jobs/{id}")]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    who: Guard<AnyRole>,
+    ctx: Ctx,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let job = service::review::jobs::cancel(&state.store, &who, path.into_inner(), ctx.0).await?;
+    Ok(HttpResponse::Ok().json(job))
+}

@@ -1,0 +1,137 @@
+//! What a writer asks an analysis for, validated once when it is requested and stored with
+//! the job (the worker reads the same options back).
+
+use crate::ServiceError;
+use serde::{Deserialize, Serialize};
+
+/// Which kinds of suggestion an analysis makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Kind {
+    /// The model's own rewrites.
+    Ai,
+    /// The rules' rewrites (plain-language substitutions, abbreviations), ranked by the
+    /// model.
+    Rule,
+}
+
+/// Most candidate sentences one analysis may take (a 100-page protocol has about 600).
+pub const MAX_LIMIT: usize = 5000;
+
+/// The options of an analysis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnalysisOptions {
+    /// The version to analyse (default: the document's current version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
+    /// Only sentences under these sections (heading numbers, `5` includes `5.2.1`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<String>,
+    /// Which suggestions to make (default: both).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<Kind>,
+    /// Prompt template (default `plain_language`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// Generator from the model manifest (default: its default generator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Most candidate sentences (default: every one, up to 5000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+}
+
+impl AnalysisOptions {
+    /// Refuse what cannot run: an unknown template, a limit out of range, empty or
+    /// over-long section names.
+    pub fn validate(&self) -> Result<(), ServiceError> {
+        if let Some(t) = &self.template {
+            ai_suggest::Template::get(t)?;
+        }
+        if let Some(l) = self.limit
+            && !(1..=MAX_LIMIT).contains(&l)
+        {
+            return Err(ServiceError::Invalid(format!(
+                "limit {l}: use 1 to {MAX_LIMIT}"
+            )));
+        }
+        if self.sections.len() > 100
+            || self
+                .sections
+                .iter()
+                .any(|s| s.trim().is_empty() || s.len() > 64)
+        {
+            return Err(ServiceError::Invalid(
+                "sections: at most 100 section numbers of 1 to 64 characters".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn wants(&self, k: Kind) -> bool {
+        self.kinds.is_empty() || self.kinds.contains(&k)
+    }
+
+    pub fn template_name(&self) -> &str {
+        self.template.as_deref().unwrap_or("plain_language")
+    }
+
+    pub fn limit(&self) -> usize {
+        self.limit.unwrap_or(MAX_LIMIT)
+    }
+
+    /// Whether a sentence under `section` (`"5.2 Title"`) is asked for.
+    pub fn in_sections(&self, section: Option<&str>) -> bool {
+        if self.sections.is_empty() {
+            return true;
+        }
+        let Some(s) = section else { return false };
+        let number = s.split_whitespace().next().unwrap_or("");
+        self.sections.iter().any(|w| {
+            let w = w.trim();
+            number == w || number.strip_prefix(w).is_some_and(|r| r.starts_with('.'))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_match_by_number_prefix() {
+        let o = AnalysisOptions {
+            sections: vec!["5".into(), "7.1".into()],
+            ..Default::default()
+        };
+        assert!(o.in_sections(Some("5 Study Population")));
+        assert!(o.in_sections(Some("5.2.1 Inclusion")));
+        assert!(o.in_sections(Some("7.1 Dosing")));
+        assert!(!o.in_sections(Some("51 Other")));
+        assert!(!o.in_sections(Some("7.10 Other")));
+        assert!(!o.in_sections(None));
+        assert!(AnalysisOptions::default().in_sections(None));
+    }
+
+    #[test]
+    fn options_are_checked() {
+        let bad = AnalysisOptions {
+            limit: Some(0),
+            ..Default::default()
+        };
+        assert!(bad.validate().is_err());
+        let bad = AnalysisOptions {
+            template: Some("nonsense".into()),
+            ..Default::default()
+        };
+        assert!(bad.validate().is_err());
+        assert!(
+            serde_json::from_str::<AnalysisOptions>(r#"{"kinds": ["ai"], "extra": 1}"#).is_err()
+        );
+        let o: AnalysisOptions = serde_json::from_str(r#"{"kinds": ["rule"]}"#).unwrap();
+        assert!(o.wants(Kind::Rule) && !o.wants(Kind::Ai));
+    }
+}
