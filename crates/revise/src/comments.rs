@@ -162,10 +162,11 @@ fn has_override(types: &[u8], part: &str) -> Result<bool, ReviseError> {
     let want = format!("/{part}");
     loop {
         match x.next()?.0 {
-            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == b"Override" => {
-                if attr(&e, b"PartName").is_some_and(|p| p.eq_ignore_ascii_case(&want)) {
-                    return Ok(true);
-                }
+            Event::Start(e) | Event::Empty(e)
+                if e.local_name().as_ref() == b"Override"
+                    && attr(&e, b"PartName").is_some_and(|p| p.eq_ignore_ascii_case(&want)) =>
+            {
+                return Ok(true);
             }
             Event::Eof => return Ok(false),
             _ => {}

@@ -104,20 +104,7 @@ pub fn apply_tracked_changes(
     }
 
     let max = ids::max_w_id(&pkg);
-    // Word reads w:id as a 32-bit number: leave room for every id this writes.
-    let needed: u64 = planned
-        .iter()
-        .map(|p| 2 * p.ops.len() as u64 + 2)
-        .sum::<u64>()
-        + 4 * paras.len() as u64;
     let first = u64::try_from(max.max(0)).unwrap_or(0) + 1;
-    if first.saturating_add(needed) > i32::MAX as u64 {
-        return Err(ReviseError::Unsupported {
-            reason: format!(
-                "the package uses w:id values up to {max}, leaving no room for new ids"
-            ),
-        });
-    }
     let mut ids = render::Ids { next: first };
     let date = |e: &Edit| e.date.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let stamps: Vec<render::Stamp> = edits
@@ -148,6 +135,14 @@ pub fn apply_tracked_changes(
     }
 
     let new_main = render::render(main_xml, &paras, &planned, &stamps, &comment_ids, &mut ids);
+    // Word reads w:id as a signed 32-bit number.
+    if ids.next - 1 > i32::MAX as u64 {
+        return Err(ReviseError::Unsupported {
+            reason: format!(
+                "the package uses w:id values up to {max}, leaving no room for new ids"
+            ),
+        });
+    }
     let mut replace = HashMap::new();
     replace.insert(main.clone(), new_main);
     let mut add = Vec::new();

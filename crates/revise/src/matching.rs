@@ -5,8 +5,11 @@
 //! non-breaking spaces) into one space, trims, and drops control characters; its sentences
 //! start at the start of their text or after white space and end at its end or before
 //! white space. A sentence is therefore looked for in the collapsed paragraph text, at
-//! those boundaries: `Yes.` is found in `Say Yes. Then` but not in `Yes.No`. Table-of-
-//! contents lines, which ingest keeps out of the body, are not searched.
+//! those boundaries: where the text starts, or after a sentence's end (a `.`, `!`, `?`,
+//! `…` or closing quote or bracket) and a space; and where the text ends, or before a
+//! space when the sentence itself ends so. `Yes.` is found in `No. Yes. Then`, not in
+//! `Say Yes. Then` nor in `Yes.No`. Table-of-contents lines, which ingest keeps out of
+//! the body, are not searched.
 
 use crate::scan::Para;
 use ingest::{BlockKind, Document};
@@ -67,9 +70,19 @@ pub(crate) fn collapse(s: &str) -> String {
     View::new(&chars).text
 }
 
+/// What a sentence ends with, as ingest splits them: a stop, or closing punctuation
+/// after one.
+fn ends_sentence(c: char) -> bool {
+    matches!(
+        c,
+        '.' | '!' | '?' | '…' | ')' | ']' | '"' | '\'' | '”' | '’' | '»'
+    )
+}
+
 /// Byte offsets of the matches of `needle` in `hay` at sentence boundaries, in order.
 fn matches<'h>(hay: &'h str, needle: &'h str) -> impl Iterator<Item = usize> + 'h {
     let mut from = 0usize;
+    let closed = needle.chars().last().is_some_and(ends_sentence);
     std::iter::from_fn(move || {
         if needle.is_empty() {
             return None;
@@ -77,8 +90,12 @@ fn matches<'h>(hay: &'h str, needle: &'h str) -> impl Iterator<Item = usize> + '
         while let Some(off) = hay.get(from..).and_then(|h| h.find(needle)) {
             let b = from + off;
             let e = b + needle.len();
-            let before = b == 0 || hay[..b].ends_with(' ');
-            let after = e == hay.len() || hay[e..].starts_with(' ');
+            let before = b == 0
+                || hay[..b]
+                    .strip_suffix(' ')
+                    .and_then(|h| h.chars().last())
+                    .is_some_and(ends_sentence);
+            let after = e == hay.len() || (closed && hay[e..].starts_with(' '));
             if before && after {
                 from = e;
                 return Some(b);
@@ -173,7 +190,13 @@ mod tests {
 
     #[test]
     fn matches_at_sentence_boundaries_only() {
-        let m: Vec<usize> = matches("Say Yes. Yes.No Yes.", "Yes.").collect();
-        assert_eq!(m, vec![4, 16]);
+        let m: Vec<usize> = matches("Yes. Say Yes. Yes.No No. Yes.", "Yes.").collect();
+        assert_eq!(m, vec![0, 25]);
+        assert_eq!(matches("One two. Three four", "Three four").count(), 1);
+        assert_eq!(matches("One two three four.", "two three").count(), 0);
+        assert_eq!(
+            matches("(See below.) Next one. Next one", "Next one.").count(),
+            1
+        );
     }
 }

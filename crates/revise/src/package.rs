@@ -8,7 +8,7 @@
 //! [`Limits::max_xml_part_bytes`]; other entries are only checked (checksum, size).
 
 use crate::{Limits, ReviseError};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{Cursor, Read, Write};
 
 /// Entries below this size (inflated) are not held to the ratio limit: small XML parts
@@ -65,6 +65,7 @@ impl<'a> Package<'a> {
         // Pass 1: what the central directory declares.
         let mut declared: u64 = 0;
         let mut names = Vec::with_capacity(n);
+        let mut seen = HashSet::with_capacity(n);
         for i in 0..n {
             let entry = archive.by_index_raw(i).map_err(zip_err)?;
             if entry.encrypted() {
@@ -81,7 +82,13 @@ impl<'a> Package<'a> {
                     limits.max_compression_ratio
                 )));
             }
-            names.push(entry.name().to_string());
+            let name = entry.name().to_string();
+            if !seen.insert(name.clone()) {
+                return Err(ReviseError::Damaged {
+                    detail: format!("the entry {name} is in the archive twice"),
+                });
+            }
+            names.push(name);
         }
         if declared > limits.max_uncompressed_bytes {
             return Err(limit(format!(

@@ -84,6 +84,45 @@ struct Revised {
     edits: Vec<Edit>,
 }
 
+/// Every entry of `input` is in `output`, in the same order, with the same content,
+/// except the main part and the comment parts; the relationships, the content types and
+/// an existing comments part only had something inserted; a new entry can only be the
+/// comments part, at the end.
+fn only_expected_parts_changed(input: &[u8], output: &[u8]) -> Result<(), String> {
+    let (a, b) = (common::entries(input), common::entries(output));
+    if b.len() < a.len() || b.len() > a.len() + 1 {
+        return Err(format!("{} entries became {}", a.len(), b.len()));
+    }
+    for ((n1, x), (n2, y)) in a.iter().zip(&b) {
+        if n1 != n2 {
+            return Err(format!("entry {n1} became {n2}"));
+        }
+        let inserted = x.len() <= y.len() && {
+            let p = x.iter().zip(y).take_while(|(u, v)| u == v).count();
+            let q = x
+                .iter()
+                .rev()
+                .zip(y.iter().rev())
+                .take_while(|(u, v)| u == v)
+                .count();
+            p + q >= x.len()
+        };
+        match n1.as_str() {
+            "word/document.xml" => {}
+            "[Content_Types].xml" | "word/_rels/document.xml.rels" | "word/comments.xml"
+                if inserted => {}
+            _ if x == y => {}
+            _ => return Err(format!("entry {n1} changed")),
+        }
+    }
+    if let Some((extra, _)) = b.get(a.len())
+        && extra != "word/comments.xml"
+    {
+        return Err(format!("unexpected new entry {extra}"));
+    }
+    Ok(())
+}
+
 /// `after` (accepted view) has the edit's original once less and its replacement once
 /// more than `before` (the original text).
 fn accepted_once(before: &str, after: &str, e: &Edit) -> Result<(), String> {
@@ -158,6 +197,9 @@ fn corpus_edits_agree_with_pandoc_and_libreoffice() {
                     .cloned()
                     .collect(),
             });
+            if let Err(why) = only_expected_parts_changed(&bytes, &out.bytes) {
+                failures.push(format!("{name}: {why}"));
+            }
             let before = pandoc(&input, View::Reject);
             let rejected = pandoc(&output, View::Reject);
             let accepted = pandoc(&output, View::Accept);

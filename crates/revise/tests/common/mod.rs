@@ -29,7 +29,7 @@ pub const FOOTNOTES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="
 pub fn document_xml(body: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<w:document xmlns:w="{W_NS}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" xmlns:v="urn:schemas-microsoft-com:vml" xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml" mc:Ignorable="w14"><w:body>{body}<w:sectPr><w:pgSz w:w="11906" w:h="16838"/></w:sectPr></w:body></w:document>"#
+<w:document xmlns:w="{W_NS}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" xmlns:v="urn:schemas-microsoft-com:vml" xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml" xmlns:m="http://schemas.openxmlformats.org/officeDocument/2006/math" xmlns:o="urn:schemas-microsoft-com:office:office" mc:Ignorable="w14"><w:body>{body}<w:sectPr><w:pgSz w:w="11906" w:h="16838"/></w:sectPr></w:body></w:document>"#
     )
 }
 
@@ -226,7 +226,8 @@ pub fn have(tool: &str, install: &str) -> bool {
 
 /// pandoc's text of a DOCX with its tracked changes accepted or rejected: the strings
 /// of its JSON document tree (so no plain-text markup such as `^sup^` gets in the way),
-/// blocks separated by a space, white space normalised.
+/// metadata first (where a `Title` paragraph goes), blocks separated by a space, white
+/// space normalised.
 pub fn pandoc(path: &Path, view: View) -> String {
     let mode = match view {
         View::Accept => "accept",
@@ -246,6 +247,10 @@ pub fn pandoc(path: &Path, view: View) -> String {
     );
     let tree: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut text = String::new();
+    // A `Title` paragraph goes into the metadata.
+    if let Some(meta) = tree["meta"].as_object() {
+        meta.values().for_each(|v| ast_text(v, &mut text));
+    }
     ast_text(&tree["blocks"], &mut text);
     normalise(&text)
 }
@@ -264,7 +269,9 @@ fn ast_text(v: &serde_json::Value, out: &mut String) {
                 "Emph" | "Underline" | "Strong" | "Strikeout" | "Superscript" | "Subscript"
                 | "SmallCaps",
             ) => ast_text(&o["c"], out),
-            Some("Span" | "Link" | "Image" | "Cite" | "Quoted") => ast_text(&o["c"], out),
+            Some("Span" | "Link" | "Image" | "Cite" | "Quoted" | "MetaInlines") => {
+                ast_text(&o["c"], out)
+            }
             Some(_) => {
                 out.push(' ');
                 if let Some(c) = o.get("c") {
