@@ -76,13 +76,14 @@ pub fn apply_tracked_changes(
         .ok_or_else(|| ReviseError::MissingPart { part: main.clone() })?;
     let paras = scan::scan(&main, main_xml)?;
     let views: Vec<matching::View> = paras.iter().map(|p| matching::View::new(&p.text)).collect();
+    let body = matching::Body::new(&paras, &views);
 
     let mut planned: Vec<plan::Planned> = Vec::new();
     let mut skipped = Vec::new();
     let mut seen = HashSet::new();
     for (i, e) in edits.iter().enumerate() {
         let result = if seen.insert(e.id.as_str()) {
-            plan::plan(&paras, &views, i, e, opts.comments, &planned)
+            plan::plan(&paras, &views, &body, i, e, opts.comments, &planned)
         } else {
             Err(SkipReason::DuplicateId)
         };

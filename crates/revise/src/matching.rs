@@ -91,11 +91,14 @@ fn matches<'h>(hay: &'h str, needle: &'h str) -> impl Iterator<Item = usize> + '
             let b = from + off;
             let e = b + needle.len();
             let before = b == 0
+                || hay[..b].ends_with('\n')
                 || hay[..b]
                     .strip_suffix(' ')
                     .and_then(|h| h.chars().last())
                     .is_some_and(ends_sentence);
-            let after = e == hay.len() || (closed && hay[e..].starts_with(' '));
+            let after = e == hay.len()
+                || hay[e..].starts_with('\n')
+                || (closed && hay[e..].starts_with(' '));
             if before && after {
                 from = e;
                 return Some(b);
@@ -106,29 +109,49 @@ fn matches<'h>(hay: &'h str, needle: &'h str) -> impl Iterator<Item = usize> + '
     })
 }
 
-/// The paragraph and the collapsed char range of the `occurrence`-th match of `needle`
-/// (collapsed) in the body.
-pub(crate) fn find(
-    paras: &[Para],
-    views: &[View],
-    needle: &str,
-    occurrence: usize,
-) -> Option<(usize, Range<usize>)> {
-    let len = needle.chars().count();
-    let mut seen = 0usize;
-    for (i, (p, v)) in paras.iter().zip(views).enumerate() {
-        if p.toc {
-            continue;
-        }
-        for b in matches(&v.text, needle) {
-            if seen == occurrence {
-                let start = v.char_index(b);
-                return Some((i, start..start + len));
+/// The searchable body: every searched paragraph's collapsed text, joined by `\n` (which
+/// collapsed text never holds), so one search runs over the whole body.
+#[derive(Debug)]
+pub(crate) struct Body<'v> {
+    text: String,
+    /// (byte offset in `text`, paragraph index) of each searched paragraph.
+    starts: Vec<(usize, usize)>,
+    views: &'v [View],
+}
+
+impl<'v> Body<'v> {
+    pub(crate) fn new(paras: &[Para], views: &'v [View]) -> Self {
+        let mut text = String::new();
+        let mut starts = Vec::new();
+        for (i, (p, v)) in paras.iter().zip(views).enumerate() {
+            if p.toc {
+                continue;
             }
-            seen += 1;
+            if !starts.is_empty() {
+                text.push('\n');
+            }
+            starts.push((text.len(), i));
+            text.push_str(&v.text);
+        }
+        Self {
+            text,
+            starts,
+            views,
         }
     }
-    None
+
+    /// The paragraph and the collapsed char range of the `occurrence`-th match of
+    /// `needle` (collapsed) in the body.
+    pub(crate) fn find(&self, needle: &str, occurrence: usize) -> Option<(usize, Range<usize>)> {
+        let b = matches(&self.text, needle).nth(occurrence)?;
+        let k = self
+            .starts
+            .partition_point(|&(s, _)| s <= b)
+            .checked_sub(1)?;
+        let (start, para) = self.starts[k];
+        let first = self.views[para].char_index(b - start);
+        Some((para, first..first + needle.chars().count()))
+    }
 }
 
 /// The [`Edit::occurrence`](crate::Edit::occurrence) of the sentence with `anchor` in

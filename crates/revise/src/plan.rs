@@ -58,6 +58,7 @@ pub(crate) struct Planned {
 pub(crate) fn plan(
     paras: &[Para],
     views: &[View],
+    body: &matching::Body<'_>,
     index: usize,
     edit: &Edit,
     comments: bool,
@@ -79,8 +80,9 @@ pub(crate) fn plan(
     if replacement == original {
         return Err(SkipReason::Unchanged);
     }
-    let (para, range) =
-        matching::find(paras, views, &original, edit.occurrence).ok_or(SkipReason::NotFound)?;
+    let (para, range) = body
+        .find(&original, edit.occurrence)
+        .ok_or(SkipReason::NotFound)?;
     let p = &paras[para];
     let v = &views[para];
     let span = v.raw[range.start].start..v.raw[range.end - 1].end;

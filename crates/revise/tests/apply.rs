@@ -546,3 +546,62 @@ fn the_replacement_may_delete_or_rewrite_the_whole_sentence() {
         vec!["Keep this. Drop this sentence entirely. Keep that."]
     );
 }
+
+#[test]
+fn table_of_contents_lines_are_not_searched() {
+    let toc = r#"<w:p><w:pPr><w:pStyle w:val="TOC1"/></w:pPr><w:r><w:t xml:space="preserve">Safety reporting is required.</w:t></w:r></w:p>"#;
+    let body = format!("{toc}{}", para(&["Safety reporting is required."]));
+    let input = package(&body);
+    let doc = ingest::parse(&input).unwrap();
+    let s = doc.sentences().next().unwrap();
+    assert_eq!(revise::occurrence_of(&doc, &s.anchor), Some(0));
+    let e = edit(
+        "s",
+        "Safety reporting is required.",
+        0,
+        "Safety reporting is mandatory.",
+    );
+    let out = apply_tracked_changes(&input, &[e], &no_comments()).unwrap();
+    let xml = document(&out.bytes);
+    assert_eq!(
+        texts(&xml, View::Accept),
+        vec![
+            "Safety reporting is required.",
+            "Safety reporting is mandatory."
+        ]
+    );
+}
+
+#[test]
+fn occurrence_of_points_each_ingest_sentence_at_its_own_place() {
+    let cell = |t: &str| format!("<w:tc>{}</w:tc>", para(&[t]));
+    let body = format!(
+        "{}<w:tbl><w:tr>{}{}</w:tr></w:tbl>{}{}",
+        para(&["Repeat me here. Other words. Repeat me here."]),
+        cell("Repeat me here."),
+        cell("Stop. Repeat me here."),
+        para(&["Say Repeat me here. Then stop."]),
+        para(&["Repeat me here."]),
+    );
+    let input = package(&body);
+    let doc = ingest::parse(&input).unwrap();
+    let targets: Vec<&ingest::Sentence> = doc
+        .sentences()
+        .filter(|s| s.text == "Repeat me here.")
+        .collect();
+    assert_eq!(targets.len(), 5);
+    for (k, s) in targets.iter().enumerate() {
+        let occ = revise::occurrence_of(&doc, &s.anchor).unwrap();
+        assert_eq!(occ, k, "{}", s.anchor);
+        let e = edit("s", "Repeat me here.", occ, "Repeat me there.");
+        let out = apply_tracked_changes(&input, &[e], &no_comments()).unwrap();
+        let after = ingest::parse(&out.bytes).unwrap();
+        let changed: Vec<String> = after
+            .sentences()
+            .filter(|x| x.text == "Repeat me there.")
+            .map(|x| x.anchor.clone())
+            .collect();
+        assert_eq!(changed, vec![s.anchor.clone()]);
+    }
+    assert_eq!(revise::occurrence_of(&doc, "b99.s0"), None);
+}

@@ -1,7 +1,9 @@
 //! The unit fixtures' results read by independent tools: pandoc (`--track-changes=accept`
 //! gives exactly the accepted text, `reject` exactly the original's) and LibreOffice (reads
 //! the same accepted and rejected text and the changes as tracked changes by their author,
-//! and converts every result to PDF; one LibreOffice run per format for the batch).
+//! and converts every result to PDF; one LibreOffice run per format for the batch). The
+//! fixtures: formatted runs, white space, tabs, escaping, a hyperlink, testkit's docx-rs
+//! protocol (numbering, notes, comments, pending revisions) and a PDF rebuilt as DOCX.
 //! Skips without the tools, and fails instead under `DUALCHECK_REQUIRE_TOOLS`.
 #![allow(clippy::unwrap_used)]
 
@@ -92,6 +94,27 @@ fn fixtures() -> Vec<(&'static str, Vec<u8>, Vec<Edit>)> {
         })
         .collect();
     out.push(("protocol", protocol, edits));
+
+    // A PDF's document rebuilt as a DOCX: every sentence's last word changed.
+    let pdf = ingest::parse(&testkit::pdf::protocol()).unwrap();
+    let docx = revise::docx_from_document(&pdf).unwrap();
+    let edits = pdf
+        .sentences()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut w: Vec<&str> = s.text.split(' ').collect();
+            let last = w.len() - 1;
+            let word = format!("changed{i}.");
+            w[last] = &word;
+            edit(
+                &format!("f{i}"),
+                &s.text,
+                occurrence_of(&pdf, &s.anchor).unwrap(),
+                &w.join(" "),
+            )
+        })
+        .collect();
+    out.push(("from-pdf", docx, edits));
     out
 }
 
@@ -171,7 +194,8 @@ fn check(name: &str, tool: &str, before: &str, accepted: &str, e: &Edit) {
             e.id
         );
     }
-    if !norm.contains(&e.original) {
+    // (Short originals are too often part of other changed sentences to be counted.)
+    if !norm.contains(&e.original) && e.original.split(' ').count() >= 4 {
         assert_eq!(
             count(accepted, &e.original) + 1,
             count(before, &e.original),
