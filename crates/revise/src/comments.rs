@@ -10,7 +10,7 @@ use crate::ReviseError;
 use crate::package::Package;
 use crate::parts::{self, CONTENT_TYPES};
 use crate::render::text_element;
-use crate::xml::{W_NS, Xml, attr, escape};
+use crate::xml::{W_NS, Xml, attr, escape, is_xml_char};
 use quick_xml::events::Event;
 use std::collections::HashMap;
 
@@ -29,6 +29,11 @@ pub(crate) struct NewComment {
     pub text: String,
 }
 
+/// `s` without the characters XML cannot hold.
+fn legal(s: &str) -> String {
+    s.chars().filter(|&c| is_xml_char(c)).collect()
+}
+
 /// The `w:comment` elements.
 fn fragment(comments: &[NewComment]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -37,9 +42,9 @@ fn fragment(comments: &[NewComment]) -> Vec<u8> {
             format!(
                 "<w:comment w:id=\"{}\" w:author=\"{}\" w:date=\"{}\" w:initials=\"{}\">",
                 c.id,
-                escape(&c.author),
+                escape(&legal(&c.author)),
                 escape(&c.date),
-                escape(&c.initials)
+                escape(&legal(&c.initials))
             )
             .as_bytes(),
         );

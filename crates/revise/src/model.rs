@@ -111,7 +111,8 @@ pub enum SkipReason {
     DuplicateId,
     /// The replacement equals the original (white space collapsed).
     Unchanged,
-    /// The original is empty, or the replacement or comment holds characters XML cannot.
+    /// The original is empty, or the replacement, author or comment holds characters XML
+    /// cannot.
     InvalidText,
     /// The sentence is in, or crosses, a field (`w:fldChar`, `w:fldSimple`, `w:instrText`).
     Field,
@@ -163,7 +164,7 @@ impl SkipReason {
             SkipReason::DuplicateId => "another edit has the same id",
             SkipReason::Unchanged => "the replacement is the same as the original",
             SkipReason::InvalidText => {
-                "the original is empty, or the replacement or comment has characters a Word document cannot hold"
+                "the original is empty, or the replacement, author or comment has characters a Word document cannot hold"
             }
             SkipReason::Field => {
                 "the sentence is in or crosses a field (cross-reference, page number, table of contents); edit it in Word"

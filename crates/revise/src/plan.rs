@@ -65,7 +65,10 @@ pub(crate) fn plan(
     done: &[Planned],
 ) -> Result<Planned, SkipReason> {
     let original = matching::collapse(&edit.original);
-    if original.is_empty() || !edit.replacement.chars().all(is_xml_char) {
+    if original.is_empty()
+        || !edit.replacement.chars().all(is_xml_char)
+        || !edit.author.chars().all(is_xml_char)
+    {
         return Err(SkipReason::InvalidText);
     }
     if comments

@@ -201,8 +201,18 @@ fn overlapping_duplicate_unchanged_invalid_and_missing_edits_are_skipped() {
         edit("e", "Not in the text at all.", 0, "Nor this."),
         edit("f", "six seven", 0, "6 7"),
         edit("g", "   ", 0, "x"),
+        {
+            let mut e = edit("h", "Five six seven eight.", 0, "Five six seven nine.");
+            e.author = "bell \u{7}".into();
+            e
+        },
+        {
+            let mut e = edit("i", "Five six seven eight.", 0, "Five six seven nine.");
+            e.comment = Some("form feed \u{c}".into());
+            e
+        },
     ];
-    let out = apply_tracked_changes(&package(&body), &edits, &no_comments()).unwrap();
+    let out = apply_tracked_changes(&package(&body), &edits, &Options::default()).unwrap();
     assert_eq!(out.applied, vec!["a"]);
     let got: Vec<(&str, SkipReason)> = out
         .skipped
@@ -221,6 +231,8 @@ fn overlapping_duplicate_unchanged_invalid_and_missing_edits_are_skipped() {
             // Not at sentence boundaries.
             ("f", SkipReason::NotFound),
             ("g", SkipReason::InvalidText),
+            ("h", SkipReason::InvalidText),
+            ("i", SkipReason::InvalidText),
         ]
     );
     for s in &out.skipped {
