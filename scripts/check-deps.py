@@ -31,6 +31,7 @@ DOMAIN = [
     "dualcheck-rule-engine",
     "dualcheck-ai-suggest",
     "dualcheck-audit",
+    "dualcheck-revise",
 ]
 ACTIX_ALLOWED = {"dualcheck-api", "dualcheck-tests"}
 OPTIONAL = {"dualcheck-service"}
@@ -163,7 +164,7 @@ def self_test():
         ("service -> api", [("dualcheck-service", "dualcheck-api")],
          DOMAIN + ["dualcheck-store", "dualcheck-api", "dualcheck-tests", "dualcheck-service"], (), ["dualcheck-service -> dualcheck-api", "dualcheck-service -> actix-web"]),
         ("any other member -> actix", [("dualcheck-testkit", "actix-http")], None, (), ["dualcheck-testkit -> actix-http"]),
-        ("a renamed domain crate", [], ["dualcheck-ingest", "dualcheck-rule-engine", "dualcheck-ai", "dualcheck-audit", "dualcheck-store", "dualcheck-api", "dualcheck-tests"], (),
+        ("a renamed domain crate", [], ["dualcheck-ingest", "dualcheck-rule-engine", "dualcheck-ai", "dualcheck-audit", "dualcheck-revise", "dualcheck-store", "dualcheck-api", "dualcheck-tests"], (),
          ["dualcheck-ai-suggest: named by the dependency rules but not a workspace member"]),
     ]
     failed = 0

@@ -25,7 +25,11 @@ pub struct TestServer {
     pub client: reqwest::Client,
     /// The `demo` admin created on first start, and its password.
     pub bootstrap: Option<(String, String)>,
+    /// The settings the server started with (a `dualcheck worker` process started by a
+    /// test reads the same database with them).
+    pub settings: Settings,
     handle: actix_web::dev::ServerHandle,
+    workers: Option<service::worker::Pool>,
     pg_database: Option<String>,
     _dir: tempfile::TempDir,
 }
@@ -51,6 +55,7 @@ impl TestServer {
         // fetched; tests that want models set their own manifest and turn fetching on.
         settings.models.dir = dir.path().join("models");
         settings.models.auto_fetch = false;
+        settings.workers.poll_ms = 50;
         // Tests log in often from one address, and count failure events one by one; the
         // tests of the limits and of the collapsed bursts set their own.
         settings.limits.attempts_per_address_per_minute = 100_000;
@@ -81,6 +86,7 @@ impl TestServer {
         } else {
             "http"
         };
+        let started_with = settings.clone();
         let running = dualcheck_api::build(settings).await.expect("server starts");
         // On PostgreSQL the server runs as the runtime role; the tests set up tenants and
         // look inside as the owner.
@@ -89,6 +95,7 @@ impl TestServer {
             Db::Postgres => Store::open(owner).await.expect("owner store"),
         };
         let handle = running.server.handle();
+        let workers = Some(running.workers);
         tokio::spawn(running.server);
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
@@ -100,7 +107,9 @@ impl TestServer {
             store,
             client,
             bootstrap: running.bootstrap,
+            settings: started_with,
             handle,
+            workers,
             pg_database,
             _dir: dir,
         })
@@ -214,9 +223,13 @@ impl TestServer {
         let TestServer {
             store,
             pg_database,
+            workers,
             _dir,
             ..
         } = self;
+        if let Some(w) = workers {
+            let _ = tokio::task::spawn_blocking(move || w.stop()).await;
+        }
         drop(store);
         if let Some(name) = pg_database
             && let Some(admin) = pg_admin(_dir.path()).await

@@ -114,11 +114,12 @@ enum Outcome {
     State(&'static str, String),
 }
 
-/// Whether the version's review state allows a signature with `meaning`: none on a locked
-/// (approved or rejected) version; `approved` and `rejected` only once it is reviewed
-/// (every suggestion decided, Part 11 §11.10(f)). `Some((code, detail))` when not.
+/// Whether the version's review state allows a signature with `meaning`: on a locked
+/// (approved or rejected) version only `responsible`, which the policy puts after approval
+/// and which changes nothing of the record; `approved` and `rejected` only once it is
+/// reviewed (every suggestion decided, Part 11 §11.10(f)). `Some((code, detail))` when not.
 fn state_refusal(state: DocState, meaning: Meaning) -> Option<(&'static str, String)> {
-    if crate::review::jobs::locked(state) {
+    if crate::review::jobs::locked(state) && meaning != Meaning::Responsible {
         return Some((
             "version_locked",
             format!("this version is {state} and locked; upload a new version to sign again"),

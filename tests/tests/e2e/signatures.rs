@@ -2,7 +2,7 @@
 //! signature copied to another version is not valid), separation of duties, wrong passwords
 //! counted toward the lockout.
 
-use crate::support::{body, new_version, upload};
+use crate::support::{body, new_version, reviewed, upload};
 use dualcheck_tests::server::{Db, TestServer};
 use serde_json::{Value, json};
 use store::{Role, Slug};
@@ -33,6 +33,8 @@ async fn signatures(s: &TestServer) {
     let auditor = s.token("acme", "audrey", &[Role::Auditor]).await;
     let id = upload(s, &writer).await;
     new_version(s, &writer, &id).await;
+    // Approval needs a reviewed version (an analysis that left nothing to decide).
+    reviewed(s, &writer, &id, 1).await;
     let wpw = "wendy has a long passphrase";
 
     // Every version stays retrievable as uploaded (§11.10(b)): original and structure.
@@ -301,6 +303,7 @@ async fn separation_of_duties(s: &TestServer) {
     };
 
     let id = upload(s, &wendy).await;
+    reviewed(s, &wendy, &id, 1).await;
     // Only the uploader signs authored; nothing before it.
     expect(
         sign(s, &walt, &id, 1, &pw("walt"), "authored").await,
@@ -359,6 +362,7 @@ async fn separation_of_duties(s: &TestServer) {
 
     // One person holding writer and qa cannot author and review the same version.
     let own = upload(s, &dual).await;
+    reviewed(s, &wendy, &own, 1).await;
     body(sign(s, &dual, &own, 1, &pw("dana"), "authored").await, 201).await;
     expect(
         sign(s, &dual, &own, 1, &pw("dana"), "reviewed").await,
@@ -409,6 +413,7 @@ async fn separation_of_duties(s: &TestServer) {
     // real event's sequence number: listed as not valid, reported by verification, and it
     // does not open the way to approval.
     let third = upload(s, &wendy).await;
+    reviewed(s, &wendy, &third, 1).await;
     let authored = body(
         sign(s, &wendy, &third, 1, &pw("wendy"), "authored").await,
         201,

@@ -111,3 +111,38 @@ pub(crate) async fn allow_inserts(s: &TestServer, tenant: &str, table: &str) {
     };
     s.store.tenant_execute(&slug, &sql).await.unwrap();
 }
+
+/// Request an analysis of `id` (`options` as the API takes them) and wait until its job
+/// ends; the job as JSON.
+pub(crate) async fn analyse(s: &TestServer, token: &str, id: &str, options: Value) -> Value {
+    let res = s
+        .client
+        .post(s.url(&format!("/api/v1/documents/{id}/analyses")))
+        .bearer_auth(token)
+        .json(&options)
+        .send()
+        .await
+        .unwrap();
+    let job = body(res, 202).await;
+    wait_job(s, token, job["id"].as_str().unwrap()).await
+}
+
+/// Poll a job until it ends (at most five minutes).
+pub(crate) async fn wait_job(s: &TestServer, token: &str, job: &str) -> Value {
+    for _ in 0..3000 {
+        let v = body(s.get(token, &format!("/api/v1/jobs/{job}")).await, 200).await;
+        if ["done", "failed", "cancelled"].contains(&v["state"].as_str().unwrap_or("")) {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("job {job} did not end");
+}
+
+/// Bring version `version` of `id` (a document with no candidate sentence, like
+/// [`upload`]'s) to `reviewed`: an analysis that leaves nothing to decide.
+pub(crate) async fn reviewed(s: &TestServer, token: &str, id: &str, version: i32) {
+    let job = analyse(s, token, id, serde_json::json!({"version": version})).await;
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(job["summary"]["candidates"], 0, "{job}");
+}

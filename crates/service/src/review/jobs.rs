@@ -208,3 +208,60 @@ pub async fn cancel(
         }),
     }
 }
+
+/// One change of a version's review state.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StateChangeView {
+    pub from: String,
+    pub to: String,
+    /// The user whose act changed it (none when an analysis finishing did).
+    pub by: Option<Uuid>,
+    pub reason: Option<String>,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A version's review state and how it got there.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReviewView {
+    /// `draft`, `in_review`, `reviewed`, `approved` or `rejected`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub state: DocState,
+    /// Approved or rejected: no analysis, decision or signature changes it any more.
+    pub locked: bool,
+    pub history: Vec<StateChangeView>,
+}
+
+/// The review state of a version, with its history.
+pub async fn review_state(
+    store: &Store,
+    who: &Principal,
+    document: Uuid,
+    version: i32,
+) -> Result<ReviewView, ServiceError> {
+    require(who, Action::Read)?;
+    let (state, history) = store
+        .tenant_read(&who.tenant, move |txn| {
+            Box::pin(async move {
+                let s = store::review::version_state(txn, document, version).await?;
+                let h = store::review::state_history(txn, document, version).await?;
+                Ok((s, h))
+            })
+        })
+        .await?;
+    Ok(ReviewView {
+        state,
+        locked: locked(state),
+        history: history
+            .into_iter()
+            .map(|c| StateChangeView {
+                from: c.from_state,
+                to: c.to_state,
+                by: c.changed_by,
+                reason: c.reason,
+                at: c.created_at,
+            })
+            .collect(),
+    })
+}

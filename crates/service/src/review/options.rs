@@ -131,7 +131,7 @@ mod tests {
         assert!(
             serde_json::from_str::<AnalysisOptions>(r#"{"kinds": ["ai"], "extra": 1}"#).is_err()
         );
-        let o: AnalysisOptions = serde_json::from_str(r#"{"kinds": ["rule"]}"#).unwrap();
+        let o: AnalysisOptions = serde_json::from_str(r#"{"kinds": ["rule"]}"#).expect("options");
         assert!(o.wants(Kind::Rule) && !o.wants(Kind::Ai));
     }
 }

@@ -75,6 +75,9 @@ pub struct DocumentDetail {
     /// The ingested structure (see the README's `dualcheck ingest --json`).
     #[schema(value_type = Object)]
     pub structure: Box<RawValue>,
+    /// The version's review state (draft, in review, reviewed, approved, rejected) and its
+    /// history.
+    pub review: service::review::jobs::ReviewView,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -107,10 +110,13 @@ pub struct UploadForm {
     title: Option<String>,
 }
 
-pub(crate) fn detail(
+pub(crate) async fn detail(
+    state: &crate::state::AppState,
+    who: &store::Principal,
     d: documents::Document,
     v: documents::Version,
 ) -> Result<DocumentDetail, ApiError> {
+    let review = service::review::jobs::review_state(&state.store, who, d.id, v.version).await?;
     let version = VersionView::from(VersionInfo::from(&v));
     let structure = RawValue::from_string(v.structure)
         .map_err(|e| ApiError::Internal(format!("stored structure is not JSON: {e}")))?;
@@ -118,5 +124,6 @@ pub(crate) fn detail(
         document: d.into(),
         version,
         structure,
+        review,
     })
 }

@@ -43,7 +43,7 @@ pub async fn get(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let (d, v) = service::documents::get(&state.store, &who, path.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(detail(d, v)?))
+    Ok(HttpResponse::Ok().json(detail(&state, &who, d, v).await?))
 }
 
 /// The exact bytes uploaded for the current version.
@@ -77,7 +77,7 @@ pub async fn get_version(
 ) -> Result<HttpResponse, ApiError> {
     let (id, version) = path.into_inner();
     let (d, v) = service::documents::get_version(&state.store, &who, id, version).await?;
-    Ok(HttpResponse::Ok().json(detail(d, v)?))
+    Ok(HttpResponse::Ok().json(detail(&state, &who, d, v).await?))
 }
 
 /// The exact bytes uploaded for one version (an audited download).

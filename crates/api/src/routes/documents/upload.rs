@@ -152,7 +152,7 @@ pub async fn upload(
     let id = d.id;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/documents/{id}")))
-        .json(detail(d, v)?))
+        .json(detail(&state, &who, d, v).await?))
 }
 
 /// Upload a new version of a document.
@@ -183,5 +183,5 @@ pub async fn add_version(
     let (d, v) =
         service::documents::add_version(&state.store, &who, &state.ingest, id, up, ctx.0).await?;
     state.metrics.uploads.fetch_add(1, Ordering::Relaxed);
-    Ok(HttpResponse::Created().json(detail(d, v)?))
+    Ok(HttpResponse::Created().json(detail(&state, &who, d, v).await?))
 }
