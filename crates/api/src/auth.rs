@@ -75,6 +75,13 @@ impl Policy for CanSuppress {
     const ACTION: Action = Action::Suppress;
 }
 
+/// Replay stored model proposals.
+#[derive(Debug)]
+pub struct CanReplay;
+impl Policy for CanReplay {
+    const ACTION: Action = Action::Replay;
+}
+
 /// The caller, authenticated and holding a role allowed by `P`.
 #[derive(Debug)]
 pub struct Guard<P: Policy> {

@@ -121,6 +121,16 @@ pub async fn verify(
     Ok(report)
 }
 
+/// The chain's verification as a review report states it (the caller's authorisation is the
+/// report's).
+pub(crate) async fn verify_for_report(
+    store: &Store,
+    tenant: &Slug,
+    key: &VerifyingKey,
+) -> Result<ChainReport, ServiceError> {
+    verify_tenant(store, tenant, key, &[]).await
+}
+
 /// [`verify`] for the operator at the command line, with checkpoints held outside the
 /// database (an earlier export) checked too. The command prints the outcome (no log line).
 pub async fn verify_as_operator(

@@ -27,6 +27,8 @@ pub enum Action {
     Suppress,
     /// Replay a stored model proposal from its provenance.
     Replay,
+    /// Export the review report of a version (its audit excerpt and the chain's check).
+    ExportReport,
 }
 
 impl Action {
@@ -43,6 +45,7 @@ impl Action {
             Action::Decide => &[Role::Qa, Role::Manager],
             Action::Suppress => &[Role::Qa],
             Action::Replay => &[Role::Auditor, Role::Qa],
+            Action::ExportReport => &[Role::Qa, Role::Manager, Role::Auditor],
         }
     }
 }

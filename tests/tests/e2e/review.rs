@@ -462,6 +462,30 @@ async fn review_flow(s: &TestServer) {
         assert_eq!(p["type"], "urn:dualcheck:problem:version_locked", "{p}");
     }
 
+    exports(s, &quinn, &auditor, &id).await;
+
+    // Replay: the blocked model proposal regenerated from its provenance, byte for byte.
+    if let Some(b) = items.iter().find(|i| i["source"] == "ai") {
+        let path = format!("/api/v1/suggestions/{}/replay", b["id"].as_str().unwrap());
+        problem(post(s, &mona, &path, json!({})).await, 403).await;
+        let r = body(post(s, &auditor, &path, json!({})).await, 200).await;
+        assert_eq!(r["identical"], true, "{r}");
+        assert_eq!(r["regenerated"], b["proposal"], "{r}");
+        let ev = body(
+            s.get(&auditor, "/api/v1/audit?action=suggestion.replay")
+                .await,
+            200,
+        )
+        .await;
+        assert_eq!(ev["items"][0]["new_value"]["identical"], true, "{ev}");
+        let rule = format!("/api/v1/suggestions/{rid}/replay");
+        let p = problem(post(s, &auditor, &rule, json!({})).await, 409).await;
+        assert_eq!(
+            p["type"], "urn:dualcheck:problem:not_a_model_proposal",
+            "{p}"
+        );
+    }
+
     // Cancel: a queued or running analysis of a new version is cancelled once.
     let part = reqwest::multipart::Part::bytes(protocol()).file_name("protocol-v2.docx");
     let res = s
@@ -532,8 +556,245 @@ async fn review_flow(s: &TestServer) {
     }
 }
 
+/// The text pandoc reads from a DOCX with its tracked changes accepted or rejected, white
+/// space collapsed.
+fn pandoc_text(path: &std::path::Path, mode: &str) -> String {
+    let out = std::process::Command::new("pandoc")
+        .arg(format!("--track-changes={mode}"))
+        .args(["-f", "docx", "-t", "plain", "--wrap=none"])
+        .arg(path)
+        .output()
+        .expect("pandoc runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The approved version exported: the DOCX read by pandoc (accepting the tracked changes
+/// gives the accepted texts, rejecting them the original) and converted by LibreOffice; the
+/// JSON report; each export in the trail.
+async fn exports(s: &TestServer, qa: &str, auditor: &str, id: &str) {
+    let accepted = body(
+        s.get(
+            qa,
+            &format!("/api/v1/documents/{id}/suggestions?status=accepted&limit=200"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let accepted = accepted["items"].as_array().unwrap().clone();
+    assert!(!accepted.is_empty());
+    let res = s
+        .get(
+            qa,
+            &format!("/api/v1/documents/{id}/export?format=docx&version=1"),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let notes = res.headers()["dualcheck-export-notes"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(notes, "[]", "every accepted change is written");
+    let docx = res.bytes().await.unwrap().to_vec();
+    problem(
+        s.get(qa, &format!("/api/v1/documents/{id}/export?format=pdf"))
+            .await,
+        400,
+    )
+    .await;
+    if which("pandoc") && which("soffice") {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("reviewed.docx");
+        std::fs::write(&path, &docx).unwrap();
+        let yes = pandoc_text(&path, "accept");
+        let no = pandoc_text(&path, "reject");
+        for a in &accepted {
+            let proposal = collapse(a["proposal"].as_str().unwrap());
+            let original = collapse(a["original"].as_str().unwrap());
+            assert!(
+                yes.contains(&proposal),
+                "accepted text {proposal:?} in {yes:?}"
+            );
+            assert!(!yes.contains(&original), "{original:?} replaced in {yes:?}");
+            assert!(no.contains(&original), "original {original:?} in {no:?}");
+        }
+        let out = std::process::Command::new("soffice")
+            .arg(format!(
+                "-env:UserInstallation=file://{}",
+                dir.path().join("profile").display()
+            ))
+            .args([
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+            ])
+            .arg(dir.path())
+            .arg(&path)
+            .output()
+            .expect("soffice runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let pdf =
+            std::fs::read(dir.path().join("reviewed.pdf")).expect("LibreOffice wrote the PDF");
+        assert!(pdf.starts_with(b"%PDF"));
+    } else {
+        testkit::skip(
+            testkit::Require::Tools,
+            "pandoc and LibreOffice are not installed",
+        );
+    }
+    // The review report, for QA, managers and auditors; not for writers.
+    let report = body(
+        s.get(
+            auditor,
+            &format!("/api/v1/documents/{id}/export?format=json&version=1"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(report["review"]["state"], "approved", "{report}");
+    assert_eq!(report["document"]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(report["chain"]["ok"], true, "{report}");
+    assert!(!report["models"].as_array().unwrap().is_empty(), "{report}");
+    let decided: Vec<&Value> = report["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| !s["decisions"].as_array().unwrap().is_empty())
+        .collect();
+    assert!(!decided.is_empty());
+    for d in &decided {
+        let m = d["signatures"][0].as_str().unwrap();
+        assert!(m.starts_with("quinn (quinn), "), "the manifestation: {m}");
+    }
+    let actions: Vec<&str> = report["audit_excerpt"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "document.upload",
+        "analysis.complete",
+        "suggestion.decide",
+        "document.state",
+        "signature.sign",
+    ] {
+        assert!(actions.contains(&a), "{a} in the excerpt: {actions:?}");
+    }
+    let ev = body(
+        s.get(auditor, "/api/v1/audit?action=document.export").await,
+        200,
+    )
+    .await;
+    assert_eq!(ev["items"].as_array().unwrap().len(), 2, "{ev}");
+}
+
+fn which(tool: &str) -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 fn ai_suggest_role() -> ai_suggest::Role {
     ai_suggest::Role::Generator
 }
 
 on_both!(review, review_flow, with_models);
+
+/// A PDF source: the export is a DOCX built from its structure, with the accepted rewrite
+/// as a tracked change.
+async fn pdf_export(s: &TestServer) {
+    let manifest = service::models::load_manifest(None).unwrap();
+    let entry = manifest.default_for(ai_suggest_role()).unwrap().clone();
+    if !models_dir().join(&entry.files[0].name).exists() {
+        testkit::skip(
+            testkit::Require::Models,
+            "the default generator is not fetched",
+        );
+        return;
+    }
+    let writer = s.token("acme", "wendy", &[Role::Writer]).await;
+    let quinn = s.token("acme", "quinn", &[Role::Qa]).await;
+    let pdf = testkit::pdf::text_pdf(&[
+        "1 Dosing",
+        "Each participant will take one tablet with water every morning prior to breakfast in order to keep the exposure stable.",
+    ]);
+    let doc = body(s.upload(&writer, "dosing.pdf", pdf).await, 201).await;
+    let id = doc["id"].as_str().unwrap();
+    let job = analyse(s, &writer, id, json!({"kinds": ["rule"]})).await;
+    assert_eq!(job["state"], "done", "{job}");
+    let list = body(
+        s.get(&quinn, &format!("/api/v1/documents/{id}/suggestions"))
+            .await,
+        200,
+    )
+    .await;
+    let rule = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["source"] == "rule")
+        .expect("a rule-made rewrite")
+        .clone();
+    let sid = rule["id"].as_str().unwrap();
+    body(
+        post(
+            s,
+            &quinn,
+            &format!("/api/v1/suggestions/{sid}/decision"),
+            decision("accept", "quinn", "reviewed"),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let res = s
+        .get(
+            &quinn,
+            &format!("/api/v1/documents/{id}/export?format=docx"),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["dualcheck-export-notes"], "[]");
+    let docx = res.bytes().await.unwrap().to_vec();
+    if !which("pandoc") {
+        testkit::skip(testkit::Require::Tools, "pandoc is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dosing.docx");
+    std::fs::write(&path, &docx).unwrap();
+    let yes = pandoc_text(&path, "accept");
+    let no = pandoc_text(&path, "reject");
+    assert!(
+        yes.contains(&collapse(rule["proposal"].as_str().unwrap())),
+        "{yes}"
+    );
+    assert!(
+        no.contains(&collapse(rule["original"].as_str().unwrap())),
+        "{no}"
+    );
+    assert!(yes.contains("Dosing"), "the heading is kept: {yes}");
+}
+
+on_both!(pdf_export, pdf_export, with_models);

@@ -90,3 +90,59 @@ pub async fn cancel(
     let job = service::review::jobs::cancel(&state.store, &who, path.into_inner(), ctx.0).await?;
     Ok(HttpResponse::Ok().json(job))
 }
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// `docx` (the revised document with tracked changes) or `json` (the review report).
+    #[param(pattern = "^(docx|json)$")]
+    pub format: String,
+    /// Version number (default: the current version).
+    pub version: Option<i32>,
+}
+
+/// Export a reviewed version: `docx`, the document with every accepted suggestion as a
+/// tracked change (sentences that cannot be changed safely are listed in the
+/// `Dualcheck-Export-Notes` header); `json`, the review report (QA, managers, auditors).
+/// Every export is recorded in the audit trail.
+#[utoipa::path(get, path = "/api/v1/documents/{id}/export", tag = "review",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "document id"), ExportQuery),
+    responses(
+        (status = 200, description = "the export", content(
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (service::review::export::Report = "application/json")))
+))]
+#[get("/documents/{id}/export")]
+pub async fn export(
+    state: web::Data<AppState>,
+    who: Guard<AnyRole>,
+    ctx: Ctx,
+    path: web::Path<Uuid>,
+    q: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let format = service::review::export::Format::parse(&q.format)?;
+    let out = service::review::export::export(
+        &state.store,
+        &who,
+        &state.audit_key.verifying_key(),
+        service::review::export::ExportOf {
+            document: path.into_inner(),
+            version: q.version,
+            format,
+        },
+        &state.settings.ingest_limits(),
+        ctx.0,
+    )
+    .await?;
+    let notes = serde_json::to_string(&out.skipped).unwrap_or_else(|_| "[]".into());
+    Ok(HttpResponse::Ok()
+        .content_type(out.media_type)
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{}\"", out.filename),
+        ))
+        .insert_header(("Dualcheck-Export-Notes", notes))
+        .body(out.bytes))
+}

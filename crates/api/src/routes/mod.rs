@@ -49,10 +49,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(analyses::of_version)
                 .service(analyses::get)
                 .service(analyses::cancel)
+                .service(analyses::export)
                 .service(review::findings)
                 .service(review::suggestions)
                 .service(review::suggestion)
                 .service(review::decide)
-                .service(review::suppress),
+                .service(review::suppress)
+                .service(review::replay),
         );
 }

@@ -37,11 +37,13 @@ use utoipa::{Modify, OpenApi};
         super::analyses::of_version,
         super::analyses::get,
         super::analyses::cancel,
+        super::analyses::export,
         super::review::findings,
         super::review::suggestions,
         super::review::suggestion,
         super::review::decide,
         super::review::suppress,
+        super::review::replay,
         openapi_json,
     ),
     modifiers(&BearerAuth)

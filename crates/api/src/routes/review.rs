@@ -1,7 +1,7 @@
 //! What analyses stored and what reviewers decide: findings and suggestions of a version
 //! (filters, pages), one suggestion in full, signed decisions and suppressions.
 
-use crate::auth::{AnyRole, CanDecide, CanSuppress, Guard};
+use crate::auth::{AnyRole, CanDecide, CanReplay, CanSuppress, Guard};
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -215,4 +215,32 @@ pub async fn suppress(
     )
     .await?;
     Ok(HttpResponse::Created().json(out))
+}
+
+/// Replay a stored model proposal (auditors, QA): regenerated from its provenance with the
+/// pinned model file, compared byte for byte; recorded in the trail.
+#[utoipa::path(post, path = "/api/v1/suggestions/{id}/replay", tag = "review",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "suggestion id")),
+    responses(
+        (status = 200, body = service::review::replay::ReplayView),
+        (status = 409, description = "not a model proposal", body = crate::error::Problem),
+        (status = 503, description = "the model is not installed", body = crate::error::Problem)
+))]
+#[post("/suggestions/{id}/replay")]
+pub async fn replay(
+    state: web::Data<AppState>,
+    who: Guard<CanReplay>,
+    ctx: Ctx,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let out = service::review::replay::replay(
+        &state.store,
+        &state.models,
+        &who,
+        path.into_inner(),
+        ctx.0,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(out))
 }

@@ -9,7 +9,9 @@
 //! - [`jobs`]: request, read and cancel analyses;
 //! - [`read`]: findings and suggestions with filters and pages, one suggestion in full
 //!   (word-level diff, reasons with spans, provenance, decisions);
-//! - [`decide`]: decisions and suppressions, separation of duties, the state changes.
+//! - [`decide`]: decisions and suppressions, separation of duties, the state changes;
+//! - [`export`]: the revised DOCX with tracked changes, the review report as JSON;
+//! - [`replay`]: a stored model proposal regenerated from its provenance.
 //!
 //! Choices: decisions are for QA and managers (writers request, QA decides); a suggestion
 //! the cross-check blocked is stored as `blocked` (visible, never acceptable, needs no
@@ -18,9 +20,11 @@
 //! version's latest finished analysis.
 
 pub mod decide;
+pub mod export;
 pub mod jobs;
 mod options;
 pub mod read;
+pub mod replay;
 
 pub use options::{AnalysisOptions, Kind, MAX_LIMIT};
 
