@@ -55,7 +55,7 @@ fn every_setting_has_a_generic_env_name() {
         Settings::SECTIONS,
         &[
             "server", "storage", "ingest", "database", "sessions", "limits", "audit", "models",
-            "rules", "log"
+            "rules", "workers", "log"
         ]
     );
 }
