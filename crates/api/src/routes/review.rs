@@ -18,8 +18,38 @@ fn page(limit: Option<u64>, offset: Option<u64>) -> Result<(u64, u64), ApiError>
     if !(1..=200).contains(&limit) {
         return Err(ApiError::BadRequest("limit: use 1 to 200".into()));
     }
-    Ok((limit, offset.unwrap_or(0)))
+    let offset = offset.unwrap_or(0);
+    if i64::try_from(offset).is_err() {
+        return Err(ApiError::BadRequest(format!(
+            "offset must be at most {}",
+            i64::MAX
+        )));
+    }
+    Ok((limit, offset))
 }
+
+/// A filter value from a closed list, or 400 naming the list.
+fn one_of(name: &str, value: Option<String>, allowed: &[&str]) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(v) if !allowed.contains(&v.as_str()) => Err(ApiError::BadRequest(format!(
+            "{name}: use one of {}",
+            allowed.join(", ")
+        ))),
+        v => Ok(v),
+    }
+}
+
+const LEVELS: &[&str] = &["info", "warn", "block"];
+const VERDICTS: &[&str] = &["pass", "warn", "block"];
+const SOURCES: &[&str] = &["ai", "rule", "edit"];
+const STATUSES: &[&str] = &[
+    "open",
+    "accepted",
+    "rejected",
+    "edited",
+    "blocked",
+    "superseded",
+];
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +65,7 @@ pub struct FindingQuery {
     /// A section number (`5` includes `5.2.1`).
     pub section: Option<String>,
     /// `info`, `warn` or `block`.
+    #[param(pattern = "^(info|warn|block)$")]
     pub level: Option<String>,
     /// 1 to 200, default 50.
     #[param(minimum = 1, maximum = 200)]
@@ -66,10 +97,10 @@ pub async fn findings(
             job: q.job,
         },
         FindingFilter {
-            status: q.status,
+            status: one_of("status", q.status, &["open", "suppressed"])?,
             rule: q.rule,
             section: q.section,
-            level: q.level,
+            level: one_of("level", q.level, LEVELS)?,
         },
         limit,
         offset,
@@ -86,14 +117,17 @@ pub struct SuggestionQuery {
     /// An analysis job (default: the version's latest finished analysis).
     pub job: Option<Uuid>,
     /// `open`, `accepted`, `rejected`, `edited`, `blocked` or `superseded`.
+    #[param(pattern = "^(open|accepted|rejected|edited|blocked|superseded)$")]
     pub status: Option<String>,
     /// `pass`, `warn` or `block`.
+    #[param(pattern = "^(pass|warn|block)$")]
     pub verdict: Option<String>,
     /// A section number (`5` includes `5.2.1`).
     pub section: Option<String>,
     /// A rule the cross-check named or a rule-made rewrite applied.
     pub rule: Option<String>,
     /// `ai`, `rule` or `edit`.
+    #[param(pattern = "^(ai|rule|edit)$")]
     pub source: Option<String>,
     /// 1 to 200, default 50.
     #[param(minimum = 1, maximum = 200)]
@@ -125,11 +159,11 @@ pub async fn suggestions(
             job: q.job,
         },
         SuggestionFilter {
-            status: q.status,
-            verdict: q.verdict,
+            status: one_of("status", q.status, STATUSES)?,
+            verdict: one_of("verdict", q.verdict, VERDICTS)?,
             section: q.section,
             rule: q.rule,
-            source: q.source,
+            source: one_of("source", q.source, SOURCES)?,
         },
         limit,
         offset,

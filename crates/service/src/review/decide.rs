@@ -31,10 +31,21 @@ pub const FINDING: &str = "finding";
 /// The signature of a decision: the password again and what it means (`reviewed`, or
 /// `approved` for an acceptance, `rejected` for a rejection).
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignatureInput {
     pub password: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schema::decision_meaning))]
+    pub meaning: Meaning,
+}
+
+/// The signature of a suppression: the password again, meaning `reviewed`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SuppressionSignature {
+    pub password: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schema::suppression_meaning))]
     pub meaning: Meaning,
 }
 
@@ -43,14 +54,14 @@ pub struct SignatureInput {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DecisionInput {
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schema::decision))]
     pub decision: Decision,
     /// The reviewer's own text (`edit` only).
     #[serde(default)]
     pub text: Option<String>,
     /// Why (`reject`: required; `not_useful`, `changes_meaning`, `style`, `other`).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = super::schema::reason_code))]
     pub reason_code: Option<ReasonCode>,
     /// Free text: required to accept a `warn`, and with `other`.
     #[serde(default)]
@@ -498,8 +509,9 @@ pub async fn decide(
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SuppressInput {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 4000))]
     pub reason: String,
-    pub signature: SignatureInput,
+    pub signature: SuppressionSignature,
 }
 
 /// Suppress a finding (QA), with a reason and a signature; it stays listed as suppressed.

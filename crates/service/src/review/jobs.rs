@@ -104,7 +104,20 @@ pub async fn request(
 ) -> Result<JobView, ServiceError> {
     require(who, Action::Analyse)?;
     options.validate()?;
-    let entry = hub.entry(options.model.as_deref(), ai_suggest::Role::Generator)?;
+    let entry = hub
+        .entry(options.model.as_deref(), ai_suggest::Role::Generator)
+        .map_err(|_| {
+            ServiceError::Invalid(format!(
+                "unknown model {:?}: name a generator of the model manifest (GET /api/v1/models)",
+                store::clip(options.model.as_deref().unwrap_or(""), 64)
+            ))
+        })?;
+    if entry.role != ai_suggest::Role::Generator {
+        return Err(ServiceError::Invalid(format!(
+            "model {} is not a generator",
+            entry.name
+        )));
+    }
     let model = entry.name.clone();
     let wanted = options.version;
     let (version, state) = store

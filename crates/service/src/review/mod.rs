@@ -25,6 +25,8 @@ pub mod jobs;
 mod options;
 pub mod read;
 pub mod replay;
+#[cfg(feature = "openapi")]
+mod schema;
 
 pub use options::{AnalysisOptions, Kind, MAX_LIMIT};
 

@@ -48,8 +48,13 @@ impl AnalysisOptions {
     /// Refuse what cannot run: an unknown template, a limit out of range, empty or
     /// over-long section names.
     pub fn validate(&self) -> Result<(), ServiceError> {
-        if let Some(t) = &self.template {
-            ai_suggest::Template::get(t)?;
+        if let Some(t) = &self.template
+            && ai_suggest::Template::get(t).is_err()
+        {
+            return Err(ServiceError::Invalid(format!(
+                "unknown template {:?}: use plain_language, conciseness, active_voice or terminology",
+                store::clip(t, 64)
+            )));
         }
         if let Some(l) = self.limit
             && !(1..=MAX_LIMIT).contains(&l)
