@@ -148,7 +148,9 @@ pub struct FindingFilter {
     pub level: Option<String>,
 }
 
-fn section_matches(section: &Option<String>, wanted: &str) -> bool {
+/// Whether a sentence under `section` (`"5.2 Title"`) is in the section numbered `wanted`
+/// (`5` covers `5.2.1`, not `51`), or the section's whole label is `wanted`.
+pub fn section_matches(section: Option<&str>, wanted: &str) -> bool {
     let Some(s) = section else { return false };
     let number = s.split_whitespace().next().unwrap_or("");
     number == wanted
@@ -156,6 +158,17 @@ fn section_matches(section: &Option<String>, wanted: &str) -> bool {
             .strip_prefix(wanted)
             .is_some_and(|rest| rest.starts_with('.'))
         || s == wanted
+}
+
+/// One page of `kept` and the number kept.
+fn page_of<T>(kept: Vec<T>, limit: u64, offset: u64) -> (Vec<T>, u64) {
+    let total = kept.len() as u64;
+    let page = kept
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .collect();
+    (page, total)
 }
 
 /// The suggestions a job stored (and the edits made on them), filtered, in document order,
@@ -189,7 +202,7 @@ pub async fn list_suggestions(
             filter
                 .section
                 .as_deref()
-                .is_none_or(|w| section_matches(&s.section, w))
+                .is_none_or(|w| section_matches(s.section.as_deref(), w))
         })
         .filter(|s| {
             filter.rule.as_deref().is_none_or(|r| {
@@ -198,13 +211,7 @@ pub async fn list_suggestions(
             })
         })
         .collect();
-    let total = kept.len() as u64;
-    let page = kept
-        .into_iter()
-        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .collect();
-    Ok((page, total))
+    Ok(page_of(kept, limit, offset))
 }
 
 /// The findings a job stored, with their suppression, filtered, one page; with the number
@@ -250,16 +257,10 @@ pub async fn list_findings(
             filter
                 .section
                 .as_deref()
-                .is_none_or(|w| section_matches(&f.section, w))
+                .is_none_or(|w| section_matches(f.section.as_deref(), w))
         })
         .collect();
-    let total = kept.len() as u64;
-    let page = kept
-        .into_iter()
-        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .collect();
-    Ok((page, total))
+    Ok(page_of(kept, limit, offset))
 }
 
 pub async fn get_suggestion(

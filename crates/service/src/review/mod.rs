@@ -57,6 +57,18 @@ pub struct Counts {
     pub stored: usize,
 }
 
+/// A model proposal's provenance as the audit event's `ai` field records it.
+pub(crate) fn ai_provenance(p: &ai_suggest::Provenance) -> audit::AiProvenance {
+    audit::AiProvenance {
+        model: p.model.clone(),
+        weights_sha256: p.model_sha256.clone(),
+        template_id: p.template_id.clone(),
+        template_sha256: p.template_sha256.clone(),
+        decoding: serde_json::to_value(&p.decoding).unwrap_or_default(),
+        input_sha256: p.input_sha256.clone(),
+    }
+}
+
 pub(crate) fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }

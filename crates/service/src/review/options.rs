@@ -90,15 +90,11 @@ impl AnalysisOptions {
 
     /// Whether a sentence under `section` (`"5.2 Title"`) is asked for.
     pub fn in_sections(&self, section: Option<&str>) -> bool {
-        if self.sections.is_empty() {
-            return true;
-        }
-        let Some(s) = section else { return false };
-        let number = s.split_whitespace().next().unwrap_or("");
-        self.sections.iter().any(|w| {
-            let w = w.trim();
-            number == w || number.strip_prefix(w).is_some_and(|r| r.starts_with('.'))
-        })
+        self.sections.is_empty()
+            || self
+                .sections
+                .iter()
+                .any(|w| store::review::section_matches(section, w.trim()))
     }
 }
 

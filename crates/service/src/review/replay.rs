@@ -6,7 +6,7 @@
 use crate::ServiceError;
 use crate::authz::{Action, require};
 use crate::models::ModelHub;
-use audit::{AiProvenance, RequestContext};
+use audit::RequestContext;
 use serde::Serialize;
 use store::{By, Principal, Store, SuggestionSource};
 use uuid::Uuid;
@@ -107,14 +107,7 @@ pub async fn replay(
         "recorded_sha256": view.recorded_sha256,
         "regenerated_sha256": view.regenerated_sha256,
     }));
-    e.ai = Some(AiProvenance {
-        model: provenance.model,
-        weights_sha256: provenance.model_sha256,
-        template_id: provenance.template_id,
-        template_sha256: provenance.template_sha256,
-        decoding: serde_json::to_value(&provenance.decoding).unwrap_or_default(),
-        input_sha256: provenance.input_sha256,
-    });
+    e.ai = Some(super::ai_provenance(&provenance));
     store.record_now(&who.tenant, e).await?;
     Ok(view)
 }

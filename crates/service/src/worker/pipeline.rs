@@ -252,14 +252,7 @@ impl Run<'_> {
                     }
                     let mut s = base(SuggestionSource::Ai, p, c);
                     s.provenance = serde_json::to_string(prov).ok();
-                    let ai = AiProvenance {
-                        model: prov.model.clone(),
-                        weights_sha256: prov.model_sha256.clone(),
-                        template_id: prov.template_id.clone(),
-                        template_sha256: prov.template_sha256.clone(),
-                        decoding: serde_json::to_value(&prov.decoding).unwrap_or_default(),
-                        input_sha256: prov.input_sha256.clone(),
-                    };
+                    let ai = crate::review::ai_provenance(prov);
                     let v = serde_json::json!({
                         "job": job.id, "anchor": a.anchor, "source": "ai",
                         "verdict": c.verdict.as_str(), "output_sha256": prov.output_sha256,
