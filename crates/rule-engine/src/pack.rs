@@ -45,6 +45,22 @@ crate::named_enum! {
     }
 }
 
+crate::named_enum! {
+    /// Where a filler rule's words may be removed (its `position`).
+    pub enum FillerPosition {
+        /// At the start of the sentence only.
+        Start = "start",
+        Anywhere = "anywhere",
+        /// Only when a number follows ("a total of 40").
+        BeforeNumber = "before_number",
+        /// Only right after a comma, before a word: the "and" before a list's last item.
+        AfterComma = "after_comma",
+        /// Only as the first half of a correlative pair of the fact vocabulary ("both ...
+        /// and"), where it pairs two things rather than counting them.
+        Correlative = "correlative",
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
@@ -130,10 +146,9 @@ pub struct Rule {
     /// Edit rules: the class of difference (`punctuation`, `substitution`, ...).
     #[serde(default)]
     pub edit: Option<String>,
-    /// Filler rules: `start` (sentence or clause start only), `anywhere`, or
-    /// `before_number` (only when a number follows).
+    /// Filler rules: where the words may be removed ([`FillerPosition`]).
     #[serde(default)]
-    pub position: Option<String>,
+    pub position: Option<FillerPosition>,
     pub examples: Examples,
     #[serde(skip)]
     pub(crate) compiled: Option<Compiled>,
@@ -320,12 +335,12 @@ impl Rule {
                             "a filler edit needs `tokens`",
                         )?;
                         need(
-                            matches!(
-                                self.position.as_deref(),
-                                Some("start" | "anywhere" | "before_number")
-                            ),
+                            self.position.is_some(),
                             "position",
-                            "a filler edit needs `position` = start, anywhere or before_number",
+                            &format!(
+                                "a filler edit needs `position` = one of {}",
+                                FillerPosition::names()
+                            ),
                         )?;
                     }
                     EditClass::Spelling => need(

@@ -5,7 +5,7 @@
 
 use crate::crosscheck::{CrossCheck, Verdict, crosscheck_in_document};
 use crate::edits::Definitions;
-use crate::edits::tables::Position;
+use crate::pack::FillerPosition;
 use crate::pack::RuleSet;
 use crate::text::{TokKind, tokenize};
 use serde::Serialize;
@@ -83,10 +83,13 @@ pub fn edits(sentence: &str, rules: &RuleSet, earlier: &Definitions) -> Vec<Edit
                     .get(words[i + n - 1].2..)
                     .is_some_and(|r| r.trim_start().starts_with(|c: char| c.is_ascii_digit()));
                 let ok = match f.position {
-                    Position::Lead => at_start,
-                    Position::Anywhere => true,
+                    FillerPosition::Start => at_start,
+                    FillerPosition::Anywhere => true,
                     // Not at the start: a sentence should not begin with a numeral.
-                    Position::BeforeNumber => next_is_number && !at_start,
+                    FillerPosition::BeforeNumber => next_is_number && !at_start,
+                    // Tolerated in a proposal, never proposed: dropping a list's "and"
+                    // reads worse, and a correlative "both" costs nothing.
+                    FillerPosition::AfterComma | FillerPosition::Correlative => false,
                 };
                 let rest = &sentence[words[i + n - 1].2..];
                 if !ok || (f.colon && !rest.trim_start().starts_with(':')) {
@@ -295,7 +298,7 @@ mod tests {
     #[test]
     fn every_edit_at_once_then_each_alone() {
         let got = texts(
-            "However, the nurse will weigh each volunteer prior to dosing in order to adjust the dose.",
+            "Moreover, the nurse will weigh each volunteer prior to dosing in order to adjust the dose.",
             &Definitions::default(),
         );
         assert_eq!(
@@ -303,10 +306,16 @@ mod tests {
             [
                 "The nurse will weigh each volunteer before dosing to adjust the dose.",
                 "The nurse will weigh each volunteer prior to dosing in order to adjust the dose.",
-                "However, the nurse will weigh each volunteer before dosing in order to adjust the dose.",
-                "However, the nurse will weigh each volunteer prior to dosing to adjust the dose.",
+                "Moreover, the nurse will weigh each volunteer before dosing in order to adjust the dose.",
+                "Moreover, the nurse will weigh each volunteer prior to dosing to adjust the dose.",
             ]
         );
+        // A marker of contrast only warns when it goes: the rules never propose dropping it.
+        let got = texts(
+            "However, the nurse will weigh each volunteer before dosing.",
+            &Definitions::default(),
+        );
+        assert!(got.is_empty(), "{got:?}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ fn shipped_packs_pass_their_examples() {
     assert_eq!(rules.hash.len(), 64);
     assert_eq!(
         rules.version,
-        "dual-control@2.0.0+fact-words@1.0.0+house-style@1.0.0+safe-edits@1.0.0"
+        "dual-control@2.0.0+fact-words@1.1.0+house-style@1.0.0+safe-edits@1.1.0"
     );
     // Loading the directory gives the same set and hash as the compiled-in copy.
     let dir =
@@ -40,6 +40,65 @@ fn malformed_packs_are_clear_errors() {
         other => panic!("{other}"),
     }
     assert!(e.to_string().contains("bad.toml"));
+    // A filler's position is one of the named ones, never a silent default.
+    let e = bad(
+        "[pack]\nid = \"x\"\nversion = \"1\"\n[[rule]]\nid = \"a\"\nversion = 1\ndescription = \"d\"\nlevel = \"info\"\nscope = \"proposal\"\nkind = \"edit\"\nedit = \"filler\"\nposition = \"begining\"\ntokens = [\"thus\"]\nmessage = \"m\"\nexamples.flag = []\nexamples.pass = []\n",
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains("begining") && text.contains("after_comma") && text.contains("correlative"),
+        "{text}"
+    );
+}
+
+/// The two tolerated filler positions: a list's last "and" after a comma (warn: the reviewer
+/// looks), a correlative "both" (info); neither reaches further than its position allows.
+#[test]
+fn list_and_and_correlative_both() {
+    let rules = RuleSet::builtin();
+    let check = |o: &str, p: &str| crosscheck(o, p, &rules);
+    let c = check(
+        "Weight, height, and pulse are recorded at each visit.",
+        "Weight, height, pulse are recorded at each visit.",
+    );
+    assert_eq!(c.verdict, Verdict::Warn, "{:?}", c.reasons);
+    assert!(c.reasons.iter().any(|r| r.rule_id == "edit.list-and"));
+    for (o, p) in [
+        // No comma before the "and": it joins, it goes nowhere.
+        (
+            "Weight and pulse are recorded at each visit.",
+            "Weight pulse are recorded at each visit.",
+        ),
+        // "or" is never a list's filler.
+        (
+            "Weight, height, or pulse is recorded at each visit.",
+            "Weight, height, pulse is recorded at each visit.",
+        ),
+        // "both" counting two things stays.
+        (
+            "Both tablets are swallowed whole.",
+            "Tablets are swallowed whole.",
+        ),
+        // A verb between "both" and "and": the quantifier.
+        (
+            "Both samples are frozen and shipped weekly.",
+            "Samples are frozen and shipped weekly.",
+        ),
+        // Punctuation between them: the quantifier.
+        (
+            "Both arms (low dose) and the control arm are unblinded.",
+            "Arms (low dose) and the control arm are unblinded.",
+        ),
+    ] {
+        let c = check(o, p);
+        assert_eq!(c.verdict, Verdict::Block, "{o} => {p}: {:?}", c.reasons);
+    }
+    let c = check(
+        "Consent is signed by both the participant and the witness.",
+        "Consent is signed by the participant and the witness.",
+    );
+    assert_eq!(c.verdict, Verdict::Pass, "{:?}", c.reasons);
+    assert!(c.reasons.iter().any(|r| r.rule_id == "edit.correlative"));
 }
 
 /// The fact vocabulary is data: a rule set's own `[facts]` replaces the shipped one (a
@@ -108,7 +167,7 @@ fn fact_words_are_pack_data() {
     )
     .unwrap();
     assert!(
-        none.version.contains("fact-words@1.0.0"),
+        none.version.contains("fact-words@1.1.0"),
         "{}",
         none.version
     );

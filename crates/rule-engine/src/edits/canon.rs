@@ -4,9 +4,10 @@
 //! difference remembering its span in the source text.
 
 use super::abbrev::Definitions;
-use super::tables::{EditTables, Position};
+use super::tables::EditTables;
 use crate::facts::FactKind;
 use crate::facts::is_identifier;
+use crate::pack::FillerPosition;
 use crate::text::{TokKind, tokenize};
 
 /// A canonical token with the byte span of the source it stands for.
@@ -221,9 +222,21 @@ pub(crate) fn canon(
                     let colon_ok = !f.colon || next.is_some_and(|w| w.sym && w.text == ":");
                     let ok = colon_ok
                         && match f.position {
-                            Position::Lead => lead,
-                            Position::Anywhere => true,
-                            Position::BeforeNumber => next.is_some_and(|w| w.number),
+                            FillerPosition::Start => lead,
+                            FillerPosition::Anywhere => true,
+                            FillerPosition::BeforeNumber => next.is_some_and(|w| w.number),
+                            FillerPosition::AfterComma => {
+                                k > 0
+                                    && ws[k - 1].sym
+                                    && ws[k - 1].text == ","
+                                    && next.is_some_and(|w| !w.sym)
+                            }
+                            FillerPosition::Correlative => facts.is_correlative(
+                                &ws[k].text,
+                                ws[k + n..]
+                                    .iter()
+                                    .map(|w| (!w.sym && !w.number).then_some(w.text.as_str())),
+                            ),
                         };
                     if ok {
                         hit = Some((f.rule, n));

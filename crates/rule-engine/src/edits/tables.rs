@@ -2,7 +2,7 @@
 //! and the `words/*.txt` word lists.
 
 use crate::facts::FactWords;
-use crate::pack::{EditClass, Kind, Level, Rule};
+use crate::pack::{EditClass, FillerPosition, Kind, Level, Rule};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -16,23 +16,13 @@ pub(crate) struct Substitution {
     pub rule: usize,
 }
 
-/// Where a filler may be removed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Position {
-    /// At the start of the sentence or of a clause.
-    Lead,
-    Anywhere,
-    /// Only when a number follows.
-    BeforeNumber,
-}
-
 /// A filler phrase that may be removed.
 #[derive(Debug, Clone)]
 pub(crate) struct Filler {
     pub words: Vec<String>,
     /// Written with a colon in the pack ("note:"): only before a colon, which goes too.
     pub colon: bool,
-    pub position: Position,
+    pub position: FillerPosition,
     pub rule: usize,
 }
 
@@ -108,11 +98,8 @@ impl EditTables {
                     }
                 }
                 EditClass::Filler => {
-                    let position = match r.position.as_deref() {
-                        Some("start") => Position::Lead,
-                        Some("before_number") => Position::BeforeNumber,
-                        _ => Position::Anywhere,
-                    };
+                    // Validated with the pack: a filler rule always has one.
+                    let position = r.position.unwrap_or(FillerPosition::Start);
                     for f in &r.tokens {
                         let colon = f.trim_end().ends_with(':');
                         let words = words_of(f.trim_end().trim_end_matches(':'));

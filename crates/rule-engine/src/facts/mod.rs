@@ -302,6 +302,15 @@ pub fn extract(text: &str, lex: &Lexicon) -> Facts {
         }
         let w = t.norm.as_str();
         if let Some((kind, value)) = fw.single(w) {
+            // "both A and B" pairs A and B; "both doses" counts them.
+            if fw.is_correlative(
+                w,
+                toks[k + 1..]
+                    .iter()
+                    .map(|x| (x.kind == TokKind::Word).then_some(x.norm.as_str())),
+            ) {
+                continue;
+            }
             // "may" the month vs the modal: a month only next to a number.
             if kind == FactKind::Modal
                 && w == "may"
@@ -508,6 +517,21 @@ mod tests {
                 FactKind::Quantifier
             ),
             ["most", "most", "all"]
+        );
+        // "both ... and" pairs two things; "both" alone, or with a verb between, counts.
+        assert_eq!(
+            vals(
+                "signed by both the nurse and the doctor",
+                FactKind::Quantifier
+            ),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            vals(
+                "both doses are given and checked; both arms",
+                FactKind::Quantifier
+            ),
+            ["both", "both"]
         );
     }
 

@@ -43,6 +43,29 @@ pub struct FactWordsFile {
     pub groups: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub claim: Vec<ClaimGroup>,
+    /// Words that pair two things rather than state a fact when their partner follows.
+    #[serde(default)]
+    pub correlative: Vec<CorrelativeFile>,
+}
+
+/// A correlative pair ("both ... and"): `word` is a conjunction, not a fact, when `partner`
+/// follows within `within` words with no punctuation and none of `not_between` in between
+/// (a verb between them makes `word` count the things: "both doses are given and ...").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrelativeFile {
+    pub word: String,
+    pub partner: String,
+    pub within: usize,
+    #[serde(default)]
+    pub not_between: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Correlative {
+    partner: String,
+    within: usize,
+    not_between: HashSet<String>,
 }
 
 /// Phrases of one fact kind and value, each written token by token.
@@ -98,6 +121,7 @@ pub struct FactWords {
     before_number: HashSet<String>,
     months_need_number: HashSet<String>,
     clause_breaks: HashSet<String>,
+    correlatives: HashMap<String, Correlative>,
 }
 
 fn kind_of(name: &str) -> Result<FactKind, String> {
@@ -174,6 +198,21 @@ impl FactWords {
             t.before_number.extend(lower(&f.comparators_before_number));
             t.months_need_number.extend(lower(&f.months_need_number));
             t.clause_breaks.extend(lower(&f.clause_breaks));
+            for c in &f.correlative {
+                if c.within == 0 || c.word.trim().is_empty() || c.partner.trim().is_empty() {
+                    return Err((
+                        "facts.correlative".to_string(),
+                        "a correlative needs `word`, `partner` and `within` of at least 1".into(),
+                    ));
+                }
+                t.correlatives
+                    .entry(c.word.to_lowercase())
+                    .or_insert_with(|| Correlative {
+                        partner: c.partner.to_lowercase(),
+                        within: c.within,
+                        not_between: lower(&c.not_between).into_iter().collect(),
+                    });
+            }
         }
         for v in t.phrases.values_mut() {
             v.sort_by_key(|p| std::cmp::Reverse(p.words.len()));
@@ -246,6 +285,26 @@ impl FactWords {
 
     pub(crate) fn month_needs_number(&self, w: &str) -> bool {
         self.months_need_number.contains(w)
+    }
+
+    /// Whether `word`, followed by `after` (lower-case words; `None` for punctuation), is
+    /// the first half of a correlative pair ("both the nurse and the doctor").
+    pub(crate) fn is_correlative<'a>(
+        &self,
+        word: &str,
+        after: impl Iterator<Item = Option<&'a str>>,
+    ) -> bool {
+        let Some(c) = self.correlatives.get(word) else {
+            return false;
+        };
+        for (k, w) in after.enumerate() {
+            match w {
+                Some(w) if w == c.partner => return k > 0,
+                Some(w) if k < c.within && !c.not_between.contains(w) => {}
+                _ => return false,
+            }
+        }
+        false
     }
 
     pub(crate) fn is_clause_break(&self, t: &Token) -> bool {
