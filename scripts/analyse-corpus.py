@@ -5,7 +5,7 @@ candidate sentences, proposals dropped as copies, blocked / warned / passed, rul
 suggestions stored, and the job's time per stage; then passing suggestions with their
 originals, so the usefulness of what reaches a reviewer can be judged.
 
-Usage: scripts/analyse-corpus.py [--binary PATH] [--limit N] [--show N] [FILE ...]
+Usage: scripts/analyse-corpus.py [--binary PATH] [--limit N] [--model-min-words N] [--show N] [FILE ...]
 (the binary defaults to the debug build in $CARGO_TARGET_DIR; build it first; the models
 must be fetched into ./models: `dualcheck models fetch`).
 """
@@ -43,6 +43,8 @@ def main():
     ap.add_argument("--binary", default=os.path.join(target, "debug", "dualcheck"))
     ap.add_argument("--limit", type=int, default=None, help="most candidate sentences per protocol")
     ap.add_argument("--show", type=int, default=20, help="passing suggestions to print")
+    ap.add_argument("--model-min-words", type=int, default=None,
+                    help="fewest words for the model's own proposal (default: the service's, 25)")
     ap.add_argument("files", nargs="*")
     args = ap.parse_args()
     root = os.path.dirname(HERE)
@@ -80,7 +82,7 @@ def main():
         fuzz.call(base, "POST", "/api/v1/me/password", admin, {"current_password": password, "new_password": PASSWORD})
         admin = fuzz.login(base, "demo", "admin", PASSWORD)
         writer = user(base, admin, "corpus_writer", "writer")
-        print("protocol | pages | candidates | dropped | blocked | warned | passed | rule rewrites | stored | read / findings / model load / proposals / store / total (s)")
+        print("protocol | pages | candidates | model asked | dropped | blocked | warned | passed | rule rewrites | stored | read / findings / model load / proposals / store / total (s)")
         for path in files:
             with open(path, "rb") as f:
                 data = f.read()
@@ -90,6 +92,8 @@ def main():
                 print(f"{os.path.basename(path)}: upload refused {status} {doc}")
                 continue
             opts = {} if args.limit is None else {"limit": args.limit}
+            if args.model_min_words is not None:
+                opts["model_min_words"] = args.model_min_words
             status, job = fuzz.call(base, "POST", f"/api/v1/documents/{doc['id']}/analyses", writer, opts)
             while job["state"] in ("queued", "running"):
                 time.sleep(1)
@@ -97,7 +101,7 @@ def main():
             s, t = job.get("summary") or {}, job.get("timings") or {}
             sec = lambda k: f"{t.get(k, 0) / 1000:.1f}"
             pages = doc["version"].get("page_count") or json.dumps(doc["structure"]["metadata"].get("page_count"))
-            print(f"{os.path.basename(path)} | {pages} | {s.get('candidates')} | {s.get('dropped')} | {s.get('ai_blocked')} | {s.get('ai_warned')} | {s.get('ai_passed')} | {s.get('rule_rewrites')} | {s.get('stored')} | "
+            print(f"{os.path.basename(path)} | {pages} | {s.get('candidates')} | {s.get('ai_asked')} | {s.get('dropped')} | {s.get('ai_blocked')} | {s.get('ai_warned')} | {s.get('ai_passed')} | {s.get('rule_rewrites')} | {s.get('stored')} | "
                   + " / ".join(sec(k) for k in ["read_ms", "findings_ms", "model_load_ms", "proposals_ms", "store_ms", "total_ms"])
                   + ("" if job["state"] == "done" else f" ({job['state']}: {job.get('error')})"))
             _, page = fuzz.call(base, "GET", f"/api/v1/documents/{doc['id']}/suggestions?verdict=pass&limit=200", writer)

@@ -20,6 +20,11 @@ pub const MIN_CANDIDATE_WORDS: usize = 15;
 /// Most rule-made rewrites the model ranks per sentence.
 pub const MAX_REWRITES: usize = 6;
 
+/// Fewest words a candidate needs for the model to write its own proposal (the rules'
+/// rewrites are made for every candidate). Long sentences are where a plain-language
+/// rewrite helps most, and the model's generation is where an analysis spends its time.
+pub const MODEL_MIN_WORDS: usize = 25;
+
 /// Candidate sentences of a document: prose body sentences of [`MIN_CANDIDATE_WORDS`]
 /// words or more, in reading order, at most `limit`, each with the definitions made before
 /// it.
@@ -34,6 +39,8 @@ pub struct Approach {
     pub model_proposals: bool,
     /// The rules make rewrites and the model ranks them.
     pub rule_rewrites: bool,
+    /// The model writes its own proposal only for candidates of this many words or more.
+    pub model_min_words: usize,
 }
 
 impl Default for Approach {
@@ -41,21 +48,31 @@ impl Default for Approach {
         Self {
             model_proposals: true,
             rule_rewrites: true,
+            model_min_words: MODEL_MIN_WORDS,
         }
     }
 }
 
-/// The best rule-made rewrite of a sentence, as the model ranked it.
+/// The best rule-made rewrite of a sentence: the only one, or the one the model ranked
+/// first.
 #[derive(Debug, Clone, Serialize)]
 pub struct RankedRewrite {
     pub text: String,
     /// The edit rules applied.
     pub rule_ids: Vec<String>,
     pub check: CrossCheck,
-    /// Mean log probability per token under the ranking model (higher: likelier).
-    pub score: f64,
-    /// How many rule-made rewrites were ranked.
+    /// How many rule-made rewrites there were to choose from.
     pub ranked: usize,
+    /// How the model chose among two or more; `None` when the rules made only one (no
+    /// model was involved).
+    pub ranking: Option<Ranking>,
+}
+
+/// The model's choice among rule-made rewrites.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ranking {
+    /// Mean log probability per token of the chosen rewrite (higher: likelier).
+    pub score: f64,
     pub model: String,
     pub model_sha256: String,
     pub template_id: String,
@@ -76,7 +93,11 @@ pub struct SentenceAnalysis {
     /// The sentence's anchor in the document (`b12.s0`); empty for `--text`.
     pub anchor: String,
     pub original: String,
-    /// The model's own proposal; `None` when it copied the sentence or said nothing.
+    /// Whether the model was asked for its own proposal (model proposals on, and the
+    /// sentence long enough: [`Approach::model_min_words`]).
+    pub asked: bool,
+    /// The model's own proposal; `None` when it was not asked, copied the sentence or said
+    /// nothing.
     pub proposal: Option<String>,
     /// The cross-check of the model's proposal.
     pub check: Option<CrossCheck>,
@@ -87,8 +108,9 @@ pub struct SentenceAnalysis {
 }
 
 impl SentenceAnalysis {
+    /// The model was asked and only copied the sentence or said nothing.
     pub fn dropped(&self) -> bool {
-        self.proposal.is_none()
+        self.asked && self.proposal.is_none()
     }
 
     pub fn verdict(&self) -> Option<Verdict> {
@@ -123,6 +145,8 @@ pub struct Summary {
     /// Body sentences long enough but not prose (addresses, title-page fields, table rows,
     /// footnote-marker lines, lists of codes), left out.
     pub not_prose: usize,
+    /// Candidates the model was asked to rewrite (long enough, model proposals on).
+    pub asked: usize,
     /// The model copied the sentence or said nothing.
     pub dropped: usize,
     /// The model's proposals by verdict.
@@ -145,8 +169,9 @@ impl Summary {
             ..Summary::default()
         };
         for i in items {
+            s.asked += usize::from(i.asked);
             match i.verdict() {
-                None => s.dropped += 1,
+                None => s.dropped += usize::from(i.asked),
                 Some(Verdict::Block) => s.blocked += 1,
                 Some(Verdict::Warn) => s.warned += 1,
                 Some(Verdict::Pass) => s.passed += 1,
@@ -296,7 +321,7 @@ impl<'r> Analyser<'r> {
 }
 
 /// The best of the rule-made rewrites of `c`, as `generator` ranks them (ties: the first,
-/// which applies every edit).
+/// which applies every edit). A single rewrite is taken as it is: the model is not asked.
 fn ranked_rewrite(
     generator: &mut dyn Generator,
     template: &Template,
@@ -306,6 +331,15 @@ fn ranked_rewrite(
     let rewrites = rule_engine::rewrites(&c.text, rules, &c.earlier, MAX_REWRITES);
     if rewrites.is_empty() {
         return Ok(None);
+    }
+    if let [only] = rewrites.as_slice() {
+        return Ok(Some(RankedRewrite {
+            text: only.text.clone(),
+            rule_ids: only.edits.iter().map(|e| e.rule_id.clone()).collect(),
+            check: only.check.clone(),
+            ranked: 1,
+            ranking: None,
+        }));
     }
     let texts: Vec<String> = rewrites.iter().map(|r| r.text.clone()).collect();
     let scores = ai_suggest::rank(generator, template, &c.text, &texts)?;
@@ -324,12 +358,14 @@ fn ranked_rewrite(
         text: r.text.clone(),
         rule_ids: r.edits.iter().map(|e| e.rule_id.clone()).collect(),
         check: r.check.clone(),
-        score,
         ranked: rewrites.len(),
-        model: generator.name().to_string(),
-        model_sha256: generator.weights_sha256().to_string(),
-        template_id: template.id.clone(),
-        template_sha256: template.sha256.clone(),
+        ranking: Some(Ranking {
+            score,
+            model: generator.name().to_string(),
+            model_sha256: generator.weights_sha256().to_string(),
+            template_id: template.id.clone(),
+            template_sha256: template.sha256.clone(),
+        }),
     }))
 }
 
@@ -343,14 +379,31 @@ pub fn propose(
     cands: &[Candidate],
     approach: Approach,
 ) -> Result<Vec<SentenceAnalysis>, ServiceError> {
-    let texts: Vec<String> = cands.iter().map(|c| c.text.clone()).collect();
-    let proposals = if approach.model_proposals {
-        ai_suggest::suggest(generator, template, &texts, decoding)?
+    let asked: Vec<bool> = cands
+        .iter()
+        .map(|c| {
+            approach.model_proposals
+                && c.text.split_whitespace().count() >= approach.model_min_words
+        })
+        .collect();
+    let texts: Vec<String> = cands
+        .iter()
+        .zip(&asked)
+        .filter(|(_, a)| **a)
+        .map(|(c, _)| c.text.clone())
+        .collect();
+    let mut made = if texts.is_empty() {
+        Vec::new()
     } else {
-        vec![None; cands.len()]
-    };
+        ai_suggest::suggest(generator, template, &texts, decoding)?
+    }
+    .into_iter();
+    let proposals: Vec<Option<ai_suggest::Proposal>> = asked
+        .iter()
+        .map(|a| if *a { made.next().flatten() } else { None })
+        .collect();
     let mut out = Vec::with_capacity(cands.len());
-    for (c, p) in cands.iter().zip(proposals) {
+    for ((c, p), asked) in cands.iter().zip(proposals).zip(asked) {
         let rewrite = if approach.rule_rewrites {
             ranked_rewrite(generator, template, rules, c)?
         } else {
@@ -372,6 +425,7 @@ pub fn propose(
         out.push(SentenceAnalysis {
             anchor: c.anchor.clone(),
             original: c.text.clone(),
+            asked,
             proposal,
             check,
             provenance,
@@ -389,6 +443,7 @@ mod tests {
         SentenceAnalysis {
             anchor: String::new(),
             original: original.into(),
+            asked: true,
             proposal: proposal.map(str::to_owned),
             check: proposal.map(|p| rule_engine::crosscheck(original, p, rules)),
             provenance: None,

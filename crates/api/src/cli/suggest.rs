@@ -44,6 +44,10 @@ pub struct SuggestArgs {
     /// model; `model` or `rules` alone (to measure each).
     #[arg(long, default_value = "both", value_parser = ["both", "model", "rules"])]
     pub approach: String,
+    /// Fewest words a document's sentence needs for the model to write its own proposal
+    /// (the rules' rewrites are made for every candidate; `--text` is always asked).
+    #[arg(long, default_value_t = service::analysis::MODEL_MIN_WORDS)]
+    pub model_min_words: usize,
 }
 
 pub fn run(args: SuggestArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
@@ -68,6 +72,12 @@ pub fn run(args: SuggestArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
     let approach = Approach {
         model_proposals: args.approach != "rules",
         rule_rewrites: args.approach != "model",
+        // A sentence given on its own is asked whatever its length.
+        model_min_words: if args.text.is_some() {
+            0
+        } else {
+            args.model_min_words
+        },
     };
     let mut analyser =
         Analyser::load(&entry, hub.dir(), &args.template, &rules)?.with_approach(approach);
@@ -100,9 +110,10 @@ pub fn run(args: SuggestArgs, settings: &Settings) -> anyhow::Result<ExitCode> {
     } else {
         writeln!(
             out,
-            "summary: {} candidate(s) ({} non-prose sentences left out); model proposals: {} dropped (copies/empty), {} blocked, {} warned, {} passed; {} rule rewrite(s); {} offered to a reviewer, {} changing wording",
+            "summary: {} candidate(s) ({} non-prose sentences left out); model asked for {}: {} dropped (copies/empty), {} blocked, {} warned, {} passed; {} rule rewrite(s); {} offered to a reviewer, {} changing wording",
             summary.candidates,
             summary.not_prose,
+            summary.asked,
             summary.dropped,
             summary.blocked,
             summary.warned,
@@ -147,15 +158,23 @@ fn write_text(out: &mut impl Write, a: &SentenceAnalysis) -> std::io::Result<()>
         )?,
     }
     if let Some(r) = &a.rewrite {
-        writeln!(
-            out,
-            "rules:    {}\nverdict:  {} (best of {} rule-made rewrite(s) by {}, {:.3} per token)",
-            r.text,
-            r.check.verdict.as_str(),
-            r.ranked,
-            r.model,
-            r.score
-        )?;
+        match &r.ranking {
+            Some(k) => writeln!(
+                out,
+                "rules:    {}\nverdict:  {} (best of {} rule-made rewrite(s) by {}, {:.3} per token)",
+                r.text,
+                r.check.verdict.as_str(),
+                r.ranked,
+                k.model,
+                k.score
+            )?,
+            None => writeln!(
+                out,
+                "rules:    {}\nverdict:  {} (the only rule-made rewrite)",
+                r.text,
+                r.check.verdict.as_str()
+            )?,
+        }
     }
     writeln!(out)
 }

@@ -409,7 +409,10 @@ async fn report(
             .provenance
             .as_deref()
             .and_then(|p| serde_json::from_str(p).ok());
-        if let Some(p) = &provenance {
+        if let Some(p) = provenance
+            .as_ref()
+            .filter(|p| p["model"].is_string() || p["ranking_model"].is_string())
+        {
             let m = ReportModel {
                 name: p["model"]
                     .as_str()

@@ -45,6 +45,9 @@ pub struct Counts {
     pub not_prose: usize,
     /// QC findings stored.
     pub findings: usize,
+    /// Candidates the model was asked to rewrite (long enough: `model_min_words`).
+    #[serde(default)]
+    pub ai_asked: usize,
     /// Model proposals dropped because they only copied the sentence (or were empty).
     pub dropped: usize,
     /// The model's proposals by verdict.

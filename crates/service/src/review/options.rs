@@ -42,6 +42,11 @@ pub struct AnalysisOptions {
     /// Most candidate sentences (default: every one, up to 5000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
+    /// Fewest words a candidate needs for the model to write its own proposal (default 25;
+    /// 15, the shortest candidate, asks it for every one). The rules' rewrites are made for
+    /// every candidate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_min_words: Option<usize>,
 }
 
 impl AnalysisOptions {
@@ -61,6 +66,14 @@ impl AnalysisOptions {
         {
             return Err(ServiceError::Invalid(format!(
                 "limit {l}: use 1 to {MAX_LIMIT}"
+            )));
+        }
+        if let Some(w) = self.model_min_words
+            && !(crate::analysis::MIN_CANDIDATE_WORDS..=1000).contains(&w)
+        {
+            return Err(ServiceError::Invalid(format!(
+                "model_min_words {w}: use {} to 1000",
+                crate::analysis::MIN_CANDIDATE_WORDS
             )));
         }
         if self.sections.len() > 100
@@ -86,6 +99,11 @@ impl AnalysisOptions {
 
     pub fn limit(&self) -> usize {
         self.limit.unwrap_or(MAX_LIMIT)
+    }
+
+    pub fn model_min_words(&self) -> usize {
+        self.model_min_words
+            .unwrap_or(crate::analysis::MODEL_MIN_WORDS)
     }
 
     /// Whether a sentence under `section` (`"5.2 Title"`) is asked for.

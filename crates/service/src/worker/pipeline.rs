@@ -207,6 +207,7 @@ impl Run<'_> {
         a.set_approach(Approach {
             model_proposals: opts.wants(Kind::Ai),
             rule_rewrites: opts.wants(Kind::Rule),
+            model_min_words: opts.model_min_words(),
         });
         Ok(a)
     }
@@ -223,6 +224,7 @@ impl Run<'_> {
         let mut rows: Vec<(NewSuggestion, Option<AiProvenance>, serde_json::Value)> = Vec::new();
         let mut dropped = 0;
         for a in items {
+            counts.ai_asked += usize::from(a.asked);
             let base =
                 |source: SuggestionSource, proposal: &str, check: &rule_engine::CrossCheck| {
                     NewSuggestion {
@@ -259,34 +261,39 @@ impl Run<'_> {
                     });
                     rows.push((s, Some(ai), v));
                 }
-                _ => dropped += 1,
+                _ if a.asked => dropped += 1,
+                _ => {}
             }
             if let Some(r) = &a.rewrite {
                 counts.rule_rewrites += 1;
                 let mut s = base(SuggestionSource::Rule, &r.text, &r.check);
                 s.rule_ids = serde_json::to_string(&r.rule_ids).unwrap_or_else(|_| "[]".into());
-                s.provenance = Some(
-                    serde_json::json!({
-                        "ranking_model": r.model, "model_sha256": r.model_sha256,
-                        "template_id": r.template_id, "template_sha256": r.template_sha256,
-                        "score": r.score, "ranked": r.ranked,
-                    })
-                    .to_string(),
-                );
-                let ai = AiProvenance {
-                    model: r.model.clone(),
-                    weights_sha256: r.model_sha256.clone(),
-                    template_id: r.template_id.clone(),
-                    template_sha256: r.template_sha256.clone(),
-                    decoding: serde_json::json!({"ranking": "mean_log_probability"}),
-                    input_sha256: crate::review::sha256_hex(&a.original),
+                // A model is named only when it chose among two or more rewrites.
+                let (provenance, ai) = match &r.ranking {
+                    Some(k) => (
+                        serde_json::json!({
+                            "ranking_model": k.model, "model_sha256": k.model_sha256,
+                            "template_id": k.template_id, "template_sha256": k.template_sha256,
+                            "score": k.score, "ranked": r.ranked,
+                        }),
+                        Some(AiProvenance {
+                            model: k.model.clone(),
+                            weights_sha256: k.model_sha256.clone(),
+                            template_id: k.template_id.clone(),
+                            template_sha256: k.template_sha256.clone(),
+                            decoding: serde_json::json!({"ranking": "mean_log_probability"}),
+                            input_sha256: crate::review::sha256_hex(&a.original),
+                        }),
+                    ),
+                    None => (serde_json::json!({ "ranked": r.ranked }), None),
                 };
+                s.provenance = Some(provenance.to_string());
                 let v = serde_json::json!({
                     "job": job.id, "anchor": a.anchor, "source": "rule",
                     "verdict": r.check.verdict.as_str(), "rule_ids": r.rule_ids,
                     "output_sha256": crate::review::sha256_hex(&r.text),
                 });
-                rows.push((s, Some(ai), v));
+                rows.push((s, ai, v));
             }
         }
         counts.dropped += dropped;
