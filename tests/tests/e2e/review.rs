@@ -204,7 +204,8 @@ async fn review_flow(s: &TestServer) {
         "{detail}"
     );
 
-    // Every stored proposal's event carries the model's provenance.
+    // Every stored proposal's event carries the provenance of the model that made or chose
+    // it; a rule-made rewrite that was the only one names no model.
     let ev = body(
         s.get(&auditor, "/api/v1/audit?action=suggestion.create&limit=200")
             .await,
@@ -214,6 +215,17 @@ async fn review_flow(s: &TestServer) {
     let evs = ev["items"].as_array().unwrap();
     assert_eq!(evs.len(), items.len(), "{ev}");
     for e in evs {
+        if e["new_value"]["source"] == "rule" {
+            let sid = e["entity_id"].as_str().unwrap();
+            let d = body(s.get(&quinn, &format!("/api/v1/suggestions/{sid}")).await, 200).await;
+            let ranked = d["provenance"]["ranked"].as_u64().unwrap();
+            assert!(ranked >= 1, "{d}");
+            if ranked == 1 {
+                assert!(e["ai"].is_null(), "a single rewrite names no model: {e}");
+                assert!(d["provenance"]["ranking_model"].is_null(), "{d}");
+                continue;
+            }
+        }
         assert_eq!(e["ai"]["model"], entry.name.as_str(), "{e}");
         assert_eq!(e["ai"]["weights_sha256"].as_str().unwrap().len(), 64, "{e}");
         assert!(
