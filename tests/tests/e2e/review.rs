@@ -712,12 +712,40 @@ async fn exports(s: &TestServer, qa: &str, auditor: &str, id: &str) {
     ] {
         assert!(actions.contains(&a), "{a} in the excerpt: {actions:?}");
     }
+    // The same report as a page: the approval's signature and the chain in it.
+    let res = s
+        .get(
+            auditor,
+            &format!("/api/v1/documents/{id}/export?format=html&version=1"),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains(report["document"]["sha256"].as_str().unwrap()),
+        "the SHA-256"
+    );
+    assert!(page.contains("approved (locked)"), "the state");
+    assert!(
+        page.contains("<td>mona (mona)</td>") && page.contains("<td>approved</td>"),
+        "the approver's printed name and meaning"
+    );
+    assert!(page.contains("Audit chain verified: yes"));
     let ev = body(
         s.get(auditor, "/api/v1/audit?action=document.export").await,
         200,
     )
     .await;
-    assert_eq!(ev["items"].as_array().unwrap().len(), 2, "{ev}");
+    let formats: Vec<&str> = ev["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["new_value"]["format"].as_str().unwrap())
+        .collect();
+    assert_eq!(formats.len(), 3, "{ev}");
+    for f in ["docx", "json", "html"] {
+        assert!(formats.contains(&f), "{f} recorded: {ev}");
+    }
 }
 
 fn which(tool: &str) -> bool {
@@ -810,3 +838,213 @@ async fn pdf_export(s: &TestServer) {
 }
 
 on_both!(pdf_export, pdf_export, with_models);
+
+/// Text as the HTML report writes it.
+fn escaped(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+const HOSTILE_TITLE: &str = "Protocol <script>alert(1)</script> & \"quoted\" 'text'";
+
+/// A protocol whose title and sentences hold markup characters.
+fn hostile_protocol() -> Vec<u8> {
+    testkit::docx::outline(&[(
+        1,
+        "Assessments",
+        &[
+            "In the event that the value is < 5 & \"stable\", the study nurse will repeat the measurement prior to the next visit in order to confirm it.",
+        ],
+    )])
+}
+
+/// The review report as a printable page, over HTTP: after an analysis and a signed
+/// decision, `format=html` answers the page (text/html, its own style, a print style),
+/// with the document's SHA-256, the state, every suggestion's original text, the
+/// reviewer's signature and the chain result, every text escaped (the title and a
+/// sentence hold markup); the export is an audit event with its format; a writer is
+/// refused the report; an unknown format is a 400 naming the formats.
+async fn html_report(s: &TestServer) {
+    let manifest = service::models::load_manifest(None).unwrap();
+    let entry = manifest.default_for(ai_suggest_role()).unwrap().clone();
+    if !models_dir().join(&entry.files[0].name).exists() {
+        testkit::skip(
+            testkit::Require::Models,
+            "the default generator is not fetched",
+        );
+        return;
+    }
+    let writer = s.token("acme", "wendy", &[Role::Writer]).await;
+    let quinn = s.token("acme", "quinn", &[Role::Qa]).await;
+    let auditor = s.token("acme", "audrey", &[Role::Auditor]).await;
+    let part = reqwest::multipart::Part::bytes(hostile_protocol()).file_name("hostile.docx");
+    let form = reqwest::multipart::Form::new()
+        .text("title", HOSTILE_TITLE)
+        .part("file", part);
+    let res = s
+        .client
+        .post(s.url("/api/v1/documents"))
+        .bearer_auth(&writer)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let doc = body(res, 201).await;
+    assert_eq!(doc["title"], HOSTILE_TITLE, "{doc}");
+    let id = doc["id"].as_str().unwrap().to_owned();
+    let sha = doc["version"]["sha256"].as_str().unwrap().to_owned();
+    let job = analyse(s, &writer, &id, json!({"kinds": ["rule"]})).await;
+    assert_eq!(job["state"], "done", "{job}");
+    let list = body(
+        s.get(&quinn, &format!("/api/v1/documents/{id}/suggestions"))
+            .await,
+        200,
+    )
+    .await;
+    let items = list["items"].as_array().unwrap().clone();
+    let rule = items
+        .iter()
+        .find(|i| i["source"] == "rule" && i["status"] == "open")
+        .expect("a rule-made rewrite to decide")
+        .clone();
+    assert!(
+        rule["original"]
+            .as_str()
+            .unwrap()
+            .contains("< 5 & \"stable\""),
+        "{rule}"
+    );
+    let sid = rule["id"].as_str().unwrap();
+    let mut accept = decision("accept", "quinn", "reviewed");
+    if rule["verdict"] == "warn" {
+        accept["reason"] = json!("checked against the source");
+    }
+    body(
+        post(
+            s,
+            &quinn,
+            &format!("/api/v1/suggestions/{sid}/decision"),
+            accept,
+        )
+        .await,
+        201,
+    )
+    .await;
+    let state = body(s.get(&quinn, &format!("/api/v1/documents/{id}")).await, 200).await["review"]
+        ["state"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let path = format!("/api/v1/documents/{id}/export?format=html");
+    let res = s.get(&quinn, &path).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(
+        res.headers()["content-disposition"],
+        "attachment; filename=\"hostile-v1-review.html\""
+    );
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("style-src 'unsafe-inline'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    let page = res.text().await.unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    assert!(page.contains("@media print"));
+    assert!(page.contains(&sha), "the document's SHA-256");
+    assert!(
+        page.contains(&format!("<dt>Review state</dt><dd>{state}</dd>")),
+        "the state {state}"
+    );
+    for it in &items {
+        let original = it["original"].as_str().unwrap();
+        assert!(
+            page.contains(&escaped(original)),
+            "{original:?} in the page"
+        );
+    }
+    assert!(page.contains(&escaped(HOSTILE_TITLE)), "the title, escaped");
+    assert!(!page.contains("<script"), "no raw markup from the document");
+    assert!(
+        !page.contains("< 5 & \"stable\""),
+        "the sentence is escaped"
+    );
+    assert!(
+        page.contains("<td>quinn (quinn)</td>") && page.contains("<td>reviewed</td>"),
+        "the signer's printed name and meaning"
+    );
+    assert!(page.contains("Audit chain verified: yes"));
+    assert!(page.contains("document.export"), "the export's own event");
+
+    // One source: the JSON report names the same suggestions and hash.
+    let report = body(
+        s.get(
+            &quinn,
+            &format!("/api/v1/documents/{id}/export?format=json"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(report["document"]["sha256"], sha.as_str());
+    let decided = report["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == rule["id"])
+        .unwrap()
+        .clone();
+    assert_eq!(
+        decided["decisions"][0]["reviewer"], "quinn (quinn)",
+        "{decided}"
+    );
+    assert_eq!(decided["decisions"][0]["signature"]["meaning"], "reviewed");
+
+    // Recorded, with its format.
+    let ev = body(
+        s.get(&auditor, "/api/v1/audit?action=document.export")
+            .await,
+        200,
+    )
+    .await;
+    let formats: Vec<&str> = ev["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["new_value"]["format"].as_str().unwrap())
+        .collect();
+    assert_eq!(formats.iter().filter(|f| **f == "html").count(), 1, "{ev}");
+
+    // A writer may not take the report; an unknown format names the formats; pdf points to
+    // html. None of these is recorded.
+    let p = problem(s.get(&writer, &path).await, 403).await;
+    assert_eq!(p["status"], 403, "{p}");
+    let p = problem(
+        s.get(&quinn, &format!("/api/v1/documents/{id}/export?format=xml"))
+            .await,
+        400,
+    )
+    .await;
+    let detail = p["detail"].as_str().unwrap();
+    assert!(detail.contains("docx, json, html"), "{p}");
+    let p = problem(
+        s.get(&quinn, &format!("/api/v1/documents/{id}/export?format=pdf"))
+            .await,
+        400,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("html"), "{p}");
+    let ev = body(
+        s.get(&auditor, "/api/v1/audit?action=document.export")
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(ev["items"].as_array().unwrap().len(), 2, "{ev}");
+}
+
+on_both!(html_report, html_report, with_models);

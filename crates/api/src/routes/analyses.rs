@@ -5,8 +5,10 @@ use crate::auth::{AnyRole, CanAnalyse, Guard};
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::state::AppState;
+use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, web};
 use service::review::AnalysisOptions;
+use service::review::export::Format;
 use service::review::jobs::JobView;
 use uuid::Uuid;
 
@@ -94,24 +96,33 @@ pub async fn cancel(
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
-    /// `docx` (the revised document with tracked changes) or `json` (the review report).
-    #[param(pattern = "^(docx|json)$")]
+    /// `docx` (the revised document with tracked changes), `json` (the review report) or
+    /// `html` (the same report as a self-contained page with an A4 print style).
+    #[param(schema_with = super::schemas::review_export_format)]
     pub format: String,
     /// Version number (default: the current version).
     pub version: Option<i32>,
 }
 
+/// The styles a review report's page may use (its own inline style; nothing else loads or
+/// runs), for when a browser shows it rather than saving it.
+const HTML_REPORT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
 /// Export a reviewed version: `docx`, the document with every accepted suggestion as a
 /// tracked change (sentences that cannot be changed safely are listed in the
-/// `Dualcheck-Export-Notes` header); `json`, the review report (QA, managers, auditors).
-/// Every export is recorded in the audit trail.
+/// `Dualcheck-Export-Notes` header); `json`, the review report; `html`, the same report as
+/// one printable page (QA, managers, auditors for the reports). Every export is recorded in
+/// the audit trail (`document.export`, with its format).
 #[utoipa::path(get, path = "/api/v1/documents/{id}/export", tag = "review",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "document id"), ExportQuery),
     responses(
         (status = 200, description = "the export", content(
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-            (service::review::export::Report = "application/json")))
+            (service::review::report::Report = "application/json"),
+            (String = "text/html; charset=utf-8"))),
+        (status = 400, description = "unknown format (the detail lists the formats)", body = crate::error::Problem),
+        (status = 403, description = "the report formats need QA, manager or auditor", body = crate::error::Problem)
 ))]
 #[get("/documents/{id}/export")]
 pub async fn export(
@@ -122,7 +133,7 @@ pub async fn export(
     q: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let format = service::review::export::Format::parse(&q.format)?;
+    let format = Format::parse(&q.format)?;
     let out = service::review::export::export(
         &state.store,
         &who,
@@ -137,12 +148,47 @@ pub async fn export(
     )
     .await?;
     let notes = serde_json::to_string(&out.skipped).unwrap_or_else(|_| "[]".into());
-    Ok(HttpResponse::Ok()
-        .content_type(out.media_type)
+    let mut res = HttpResponse::Ok();
+    res.content_type(out.media_type)
         .insert_header((
             "Content-Disposition",
             format!("attachment; filename=\"{}\"", out.filename),
         ))
-        .insert_header(("Dualcheck-Export-Notes", notes))
-        .body(out.bytes))
+        .insert_header(("Dualcheck-Export-Notes", notes));
+    if format == Format::Html {
+        res.insert_header((header::CONTENT_SECURITY_POLICY, HTML_REPORT_CSP));
+    }
+    Ok(res.body(out.bytes))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use service::review::export::Format;
+
+    #[test]
+    fn the_export_route_documents_every_format_and_media_type() {
+        let doc = crate::routes::openapi_errors::document();
+        let op = &doc["paths"]["/api/v1/documents/{id}/export"]["get"];
+        let format = op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "format")
+            .unwrap();
+        let names: Vec<&str> = format["schema"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let all: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
+        assert_eq!(names, all);
+        assert!(names.contains(&"html"));
+        let content = op["responses"]["200"]["content"].as_object().unwrap();
+        for media in ["application/json", "text/html; charset=utf-8"] {
+            assert!(content.contains_key(media), "{media}: {content:?}");
+        }
+        assert!(op["responses"]["400"].is_object());
+    }
 }

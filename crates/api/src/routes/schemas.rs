@@ -1,7 +1,8 @@
-//! OpenAPI schemas of the named values (signature meanings, roles), from the same list as
-//! their parsing (`Meaning::ALL`, `Role::ALL`), so the document names exactly what the
-//! server accepts.
+//! OpenAPI schemas of the named values (signature meanings, roles, review export formats),
+//! from the same list as their parsing (`Meaning::ALL`, `Role::ALL`, `Format::ALL`), so the
+//! document names exactly what the server accepts.
 
+use service::review::export::Format;
 use store::{Meaning, Role};
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::{Array, Object};
@@ -38,4 +39,9 @@ pub fn roles_or_null() -> Array {
 /// An export format.
 pub fn export_format() -> Object {
     names(["jsonl", "csv", "html"].into_iter())
+}
+
+/// A review export format (`GET /api/v1/documents/{id}/export`).
+pub fn review_export_format() -> Object {
+    names(Format::ALL.iter().map(|f| f.as_str()))
 }

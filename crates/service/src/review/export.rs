@@ -1,4 +1,5 @@
-//! Exports of a reviewed version (each recorded first as `document.export`):
+//! Exports of a reviewed version (each recorded first as `document.export`, with its
+//! format):
 //!
 //! - `docx`: the revised document, every accepted suggestion a native Word tracked change
 //!   ([`revise`]): authored `dualcheck AI (<model short hash>)` (a reviewer's own edit:
@@ -7,20 +8,21 @@
 //!   source becomes a DOCX built from its structure first. A sentence the writer cannot
 //!   change safely (a field, a hyperlink's edge, a content control, a bookmark edge...)
 //!   is not rewritten: it is listed with its reason in the export's notes (the
-//!   `Dualcheck-Export-Notes` header, the `document.export` event and the JSON export).
-//! - `json`: everything a QA lead files, machine-readable: the document's identity and
-//!   SHA-256, version and review state with its history, rule-pack and model hashes, the
-//!   findings and suggestions with verdicts, reasons, decisions and the signatures'
-//!   manifestations, the version's signatures, the tracked-change notes, this document's
-//!   audit excerpt and the chain verification result.
+//!   `Dualcheck-Export-Notes` header, the `document.export` event and the reports).
+//! - `json`: the review report ([`report::Report`]), machine-readable.
+//! - `html`: the same report as one self-contained, printable page
+//!   ([`super::report_html`]).
+//!
+//! The reports are built once ([`super::report::build`]) and then written: one source of
+//! truth for every format.
 
-use super::jobs::{JobView, ReviewView, review_state};
-use super::read::{DecisionView, FindingView, SuggestionView, finding_view, suggestion_view};
+use super::read::{FindingView, finding_view};
+use super::{report, report_html};
 use crate::ServiceError;
 use crate::authz::{Action, require};
 use audit::RequestContext;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use store::review::{self, FindingFilter, SuggestionFilter};
 use store::signatures::SignatureInfo;
 use store::{By, Principal, Store, StoreError, SuggestionStatus};
@@ -29,26 +31,63 @@ use uuid::Uuid;
 /// What an export is written as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// The revised document with tracked changes.
     Docx,
+    /// The review report, machine-readable.
     Json,
+    /// The review report as a printable page.
+    Html,
 }
 
+/// Every format with its name: the one list [`Format::parse`], [`Format::as_str`] and the
+/// OpenAPI document use.
+const FORMATS: [(Format, &str); 3] = [
+    (Format::Docx, "docx"),
+    (Format::Json, "json"),
+    (Format::Html, "html"),
+];
+
 impl Format {
+    /// Every format, in the order the API documents them.
+    pub const ALL: [Format; FORMATS.len()] = [Format::Docx, Format::Json, Format::Html];
+
+    /// The format named `s`, or an error listing the names.
     pub fn parse(s: &str) -> Result<Self, ServiceError> {
-        match s {
-            "docx" => Ok(Format::Docx),
-            "json" => Ok(Format::Json),
-            other => Err(ServiceError::Invalid(format!(
-                "unknown export format {:?}: use docx or json",
-                store::clip(other, 16)
-            ))),
+        if let Some((f, _)) = FORMATS.iter().find(|(_, name)| *name == s) {
+            return Ok(*f);
         }
+        if s == "pdf" {
+            return Err(ServiceError::Invalid(format!(
+                "export format \"pdf\" is not offered: export html (the same report, with an \
+                 A4 print style) and print it to PDF from a browser; formats: {}",
+                Self::names()
+            )));
+        }
+        Err(ServiceError::Invalid(format!(
+            "unknown export format {:?}: use one of {}",
+            store::clip(s, 16),
+            Self::names()
+        )))
     }
 
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
+        FORMATS
+            .iter()
+            .find(|(f, _)| *f == self)
+            .map_or("", |(_, name)| name)
+    }
+
+    /// The names, comma-separated (for messages).
+    pub fn names() -> String {
+        FORMATS.map(|(_, name)| name).join(", ")
+    }
+
+    /// What a caller must be allowed to take this export: the revised document is for
+    /// every role, the review report for QA, managers and auditors.
+    fn action(self) -> Action {
         match self {
-            Format::Docx => "docx",
-            Format::Json => "json",
+            Format::Docx => Action::Read,
+            Format::Json | Format::Html => Action::ExportReport,
         }
     }
 }
@@ -73,80 +112,17 @@ pub struct SkippedChange {
     pub message: String,
 }
 
-/// A suggestion with its decisions and their signatures.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ReportSuggestion {
-    #[serde(flatten)]
-    pub suggestion: SuggestionView,
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
-    pub provenance: Option<serde_json::Value>,
-    pub decisions: Vec<DecisionView>,
-    /// The signatures of the decisions (printed name, date-time with zone, meaning).
-    pub signatures: Vec<String>,
-}
-
-/// The identity of the exported version.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ReportDocument {
-    pub id: Uuid,
-    pub title: String,
-    pub filename: String,
-    pub format: String,
-    pub version: i32,
-    /// SHA-256 of the original bytes as uploaded.
-    pub sha256: String,
-}
-
-/// A model that made or ranked a stored proposal.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ReportModel {
-    pub name: String,
-    pub sha256: String,
-    pub template_id: String,
-    pub template_sha256: String,
-}
-
-/// The review report of one version (the JSON export).
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Report {
-    pub document: ReportDocument,
-    pub review: ReviewView,
-    /// The analysis reported (the version's latest finished one).
-    pub analysis: Option<JobView>,
-    pub rules_version: Option<String>,
-    pub rules_hash: Option<String>,
-    pub models: Vec<ReportModel>,
-    pub findings: Vec<FindingView>,
-    pub suggestions: Vec<ReportSuggestion>,
-    /// The version's electronic signatures (manifestations).
-    pub signatures: Vec<String>,
-    /// Accepted suggestions the DOCX export does not carry, with the reason.
-    pub tracked_changes_skipped: Vec<SkippedChange>,
-    /// This document's events in the tenant's trail (its versions, analyses, suggestions,
-    /// findings and signatures), oldest first.
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
-    pub audit_excerpt: Vec<audit::Event>,
-    /// The verification of the tenant's whole chain at the time of the export.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
-    pub chain: audit::ChainReport,
-    pub exported_at: chrono::DateTime<chrono::Utc>,
-    pub exported_by: String,
-}
-
 /// Everything read for an export, in one read transaction.
-struct Loaded {
-    doc: store::documents::Document,
-    version: store::documents::Version,
-    job: Option<store::jobs::Job>,
-    suggestions: Vec<review::Suggestion>,
-    decisions: HashMap<Uuid, Vec<review::DecisionRow>>,
-    signatures: HashMap<String, SignatureInfo>,
-    findings: Vec<FindingView>,
-    version_signatures: Vec<SignatureInfo>,
+pub(super) struct Loaded {
+    pub(super) doc: store::documents::Document,
+    pub(super) version: store::documents::Version,
+    pub(super) job: Option<store::jobs::Job>,
+    pub(super) suggestions: Vec<review::Suggestion>,
+    pub(super) decisions: HashMap<Uuid, Vec<review::DecisionRow>>,
+    /// The signatures of the decisions and of the suppressions, by id.
+    pub(super) signatures: HashMap<String, SignatureInfo>,
+    pub(super) findings: Vec<FindingView>,
+    pub(super) version_signatures: Vec<SignatureInfo>,
 }
 
 async fn load(
@@ -192,6 +168,17 @@ async fn load(
                             .into_iter()
                             .map(|(f, s)| finding_view(f, s))
                             .collect();
+                    for f in findings.iter().filter(|f| f.suppression.is_some()) {
+                        for sig in store::signatures::of_record(
+                            txn,
+                            super::decide::FINDING,
+                            &f.id.to_string(),
+                        )
+                        .await?
+                        {
+                            signatures.insert(sig.id.clone(), sig);
+                        }
+                    }
                     for s in &suggestions {
                         let ds = review::decisions_of(txn, s.id).await?;
                         for sig in store::signatures::of_record(
@@ -324,8 +311,8 @@ pub struct ExportOf {
     pub format: Format,
 }
 
-/// Export a version of a document (`docx`: every role; `json`, the review report: QA,
-/// managers, auditors), recorded first as `document.export`.
+/// Export a version of a document (`docx`: every role; `json` and `html`, the review
+/// report: QA, managers, auditors), recorded first as `document.export` with its format.
 pub async fn export(
     store: &Store,
     who: &Principal,
@@ -339,13 +326,7 @@ pub async fn export(
         version,
         format,
     } = what;
-    require(
-        who,
-        match format {
-            Format::Docx => Action::Read,
-            Format::Json => Action::ExportReport,
-        },
-    )?;
+    require(who, format.action())?;
     let l = load(store, who, id, version).await?;
     let blobs = store.blobs(&who.tenant);
     let sha = l.version.blob_sha256.clone();
@@ -363,126 +344,57 @@ pub async fn export(
         "tracked_changes_skipped": skipped,
     }));
     store.record_now(&who.tenant, e).await?;
-    let base = stem(&l.doc.filename).to_owned();
-    match format {
-        Format::Docx => Ok(Export {
-            bytes: docx,
-            media_type: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            filename: format!("{base}-v{}-reviewed.docx", l.version.version),
-            skipped,
-        }),
+    let name = format!("{}-v{}", stem(&l.doc.filename), l.version.version);
+    let (bytes, media_type, filename) = match format {
+        Format::Docx => (
+            docx,
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            format!("{name}-reviewed.docx"),
+        ),
         Format::Json => {
-            let report = report(store, who, key, l, skipped.clone()).await?;
-            Ok(Export {
-                bytes: serde_json::to_vec_pretty(&report).map_err(ServiceError::internal)?,
-                media_type: "application/json",
-                filename: format!("{base}-v{}-review.json", report.document.version),
-                skipped,
-            })
+            let report = report::build(store, who, key, l, skipped.clone()).await?;
+            (
+                serde_json::to_vec_pretty(&report).map_err(ServiceError::internal)?,
+                "application/json",
+                format!("{name}-review.json"),
+            )
         }
-    }
+        Format::Html => {
+            let report = report::build(store, who, key, l, skipped.clone()).await?;
+            (
+                report_html::render(&report).into_bytes(),
+                "text/html; charset=utf-8",
+                format!("{name}-review.html"),
+            )
+        }
+    };
+    Ok(Export {
+        bytes,
+        media_type,
+        filename,
+        skipped,
+    })
 }
 
-async fn report(
-    store: &Store,
-    who: &Principal,
-    key: &audit::VerifyingKey,
-    l: Loaded,
-    skipped: Vec<SkippedChange>,
-) -> Result<Report, ServiceError> {
-    let id = l.doc.id;
-    let version = l.version.version;
-    let review = review_state(store, who, id, version).await?;
-    let mut models: Vec<ReportModel> = Vec::new();
-    let mut seen = HashSet::new();
-    let mut entities: HashSet<String> = [id.to_string(), format!("{id}/v{version}")].into();
-    if let Some(j) = &l.job {
-        entities.insert(j.id.to_string());
-    }
-    for f in &l.findings {
-        entities.insert(f.id.to_string());
-    }
-    let mut suggestions = Vec::new();
-    for s in &l.suggestions {
-        entities.insert(s.id.to_string());
-        let provenance: Option<serde_json::Value> = s
-            .provenance
-            .as_deref()
-            .and_then(|p| serde_json::from_str(p).ok());
-        if let Some(p) = provenance
-            .as_ref()
-            .filter(|p| p["model"].is_string() || p["ranking_model"].is_string())
-        {
-            let m = ReportModel {
-                name: p["model"]
-                    .as_str()
-                    .or(p["ranking_model"].as_str())
-                    .unwrap_or_default()
-                    .into(),
-                sha256: p["model_sha256"].as_str().unwrap_or_default().into(),
-                template_id: p["template_id"].as_str().unwrap_or_default().into(),
-                template_sha256: p["template_sha256"].as_str().unwrap_or_default().into(),
-            };
-            if seen.insert(m.clone()) {
-                models.push(m);
-            }
+#[cfg(test)]
+mod tests {
+    use super::Format;
+
+    #[test]
+    fn every_format_parses_from_its_one_name() {
+        for f in Format::ALL {
+            assert_eq!(Format::parse(f.as_str()).expect("a format"), f);
         }
-        let decisions = l.decisions.get(&s.id).cloned().unwrap_or_default();
-        let signatures = decisions
-            .iter()
-            .filter_map(|d| l.signatures.get(&d.signature_id))
-            .map(|g| g.manifestation.clone())
-            .collect();
-        suggestions.push(ReportSuggestion {
-            suggestion: suggestion_view(s.clone()),
-            provenance,
-            decisions: decisions.into_iter().map(DecisionView::from).collect(),
-            signatures,
-        });
+        assert_eq!(Format::names(), "docx, json, html");
     }
-    let (rules_version, rules_hash) = suggestions
-        .first()
-        .map(|s| {
-            (
-                Some(s.suggestion.rules_version.clone()),
-                Some(s.suggestion.rules_hash.clone()),
-            )
-        })
-        .unwrap_or((None, None));
-    let mut audit_excerpt = Vec::new();
-    let mut pages = store.audit_pages(&who.tenant);
-    while let Some(page) = pages.next().await? {
-        audit_excerpt.extend(
-            page.into_iter()
-                .filter(|e| e.entity_id.as_ref().is_some_and(|x| entities.contains(x))),
-        );
+
+    #[test]
+    fn an_unknown_format_is_refused_naming_the_formats() {
+        for bad in ["xml", "HTML", "", "pdf"] {
+            let e = Format::parse(bad).expect_err("refused").to_string();
+            assert!(e.contains("docx, json, html"), "{bad}: {e}");
+        }
+        let e = Format::parse("pdf").expect_err("refused").to_string();
+        assert!(e.contains("export html") && e.contains("print"), "{e}");
     }
-    let chain = super::super::audit_trail::verify_for_report(store, &who.tenant, key).await?;
-    Ok(Report {
-        document: ReportDocument {
-            id,
-            title: l.doc.title.clone(),
-            filename: l.version.filename.clone(),
-            format: l.version.format.clone(),
-            version,
-            sha256: l.version.blob_sha256.clone(),
-        },
-        review,
-        analysis: l.job.map(JobView::try_from).transpose()?,
-        rules_version,
-        rules_hash,
-        models,
-        findings: l.findings,
-        suggestions,
-        signatures: l
-            .version_signatures
-            .iter()
-            .map(|s| s.manifestation.clone())
-            .collect(),
-        tracked_changes_skipped: skipped,
-        audit_excerpt,
-        chain,
-        exported_at: chrono::Utc::now(),
-        exported_by: format!("{} ({})", who.display_name, who.username),
-    })
 }

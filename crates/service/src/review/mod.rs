@@ -10,7 +10,9 @@
 //! - [`read`]: findings and suggestions with filters and pages, one suggestion in full
 //!   (word-level diff, reasons with spans, provenance, decisions);
 //! - [`decide`]: decisions and suppressions, separation of duties, the state changes;
-//! - [`export`]: the revised DOCX with tracked changes, the review report as JSON;
+//! - [`export`]: the revised DOCX with tracked changes, the review report as JSON or HTML;
+//! - [`report`]: the review report, one value every report format is written from;
+//!   `report_html` writes it as a printable page (every text escaped by `html`);
 //! - [`replay`]: a stored model proposal regenerated from its provenance.
 //!
 //! Choices: decisions are for QA and managers (writers request, QA decides); a suggestion
@@ -21,10 +23,13 @@
 
 pub mod decide;
 pub mod export;
+mod html;
 pub mod jobs;
 mod options;
 pub mod read;
 pub mod replay;
+pub mod report;
+mod report_html;
 #[cfg(feature = "openapi")]
 mod schema;
 
