@@ -217,7 +217,11 @@ async fn review_flow(s: &TestServer) {
     for e in evs {
         if e["new_value"]["source"] == "rule" {
             let sid = e["entity_id"].as_str().unwrap();
-            let d = body(s.get(&quinn, &format!("/api/v1/suggestions/{sid}")).await, 200).await;
+            let d = body(
+                s.get(&quinn, &format!("/api/v1/suggestions/{sid}")).await,
+                200,
+            )
+            .await;
             let ranked = d["provenance"]["ranked"].as_u64().unwrap();
             assert!(ranked >= 1, "{d}");
             if ranked == 1 {
