@@ -471,6 +471,13 @@ mod tests {
         assert_eq!(s.blocked + s.warned + s.passed + s.dropped, 3);
         // A copy passes but changes nothing: offered, not substantive.
         assert_eq!((s.offered, s.substantive), (1, 0));
+        assert_eq!(s.asked, 3);
+        // A sentence the model was not asked about (too short) is not a dropped copy.
+        let mut short = item(o, None, &rules);
+        short.asked = false;
+        assert!(!short.dropped());
+        let s = Summary::of(&[short]);
+        assert_eq!((s.candidates, s.asked, s.dropped), (1, 0, 0));
     }
 
     fn block(kind: serde_json::Value, text: &str) -> serde_json::Value {

@@ -93,15 +93,50 @@ pub async fn cancel(
     Ok(HttpResponse::Ok().json(job))
 }
 
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// `docx` (the revised document with tracked changes), `json` (the review report) or
     /// `html` (the same report as a self-contained page with an A4 print style).
-    #[param(schema_with = super::schemas::review_export_format)]
     pub format: String,
     /// Version number (default: the current version).
     pub version: Option<i32>,
+}
+
+/// Written by hand: utoipa drops `required` and the description of a parameter whose
+/// schema comes from `schema_with` (the format names come from `Format::ALL`).
+impl utoipa::IntoParams for ExportQuery {
+    fn into_params(
+        parameter_in_provider: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{ObjectBuilder, Required, Type};
+        let at = || parameter_in_provider().unwrap_or(ParameterIn::Query);
+        vec![
+            ParameterBuilder::new()
+                .name("format")
+                .parameter_in(at())
+                .required(Required::True)
+                .description(Some(
+                    "`docx` (the revised document with tracked changes), `json` (the review report) or `html` (the same report as a self-contained page with an A4 print style)",
+                ))
+                .schema(Some(super::schemas::review_export_format()))
+                .build(),
+            ParameterBuilder::new()
+                .name("version")
+                .parameter_in(at())
+                .required(Required::False)
+                .description(Some("Version number (default: the current version)"))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                            utoipa::openapi::KnownFormat::Int32,
+                        ))),
+                ))
+                .build(),
+        ]
+    }
 }
 
 /// The styles a review report's page may use (its own inline style; nothing else loads or
@@ -184,6 +219,8 @@ mod tests {
             .collect();
         let all: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
         assert_eq!(names, all);
+        // The server refuses a request without it: the schema says so.
+        assert_eq!(format["required"], true, "{format}");
         assert!(names.contains(&"html"));
         let content = op["responses"]["200"]["content"].as_object().unwrap();
         for media in ["application/json", "text/html; charset=utf-8"] {

@@ -152,5 +152,23 @@ mod tests {
         );
         let o: AnalysisOptions = serde_json::from_str(r#"{"kinds": ["rule"]}"#).expect("options");
         assert!(o.wants(Kind::Rule) && !o.wants(Kind::Ai));
+        // The model's own proposals: from 25 words by default; 15 (every candidate) to 1000.
+        assert_eq!(AnalysisOptions::default().model_min_words(), 25);
+        for (w, ok) in [
+            (14, false),
+            (15, true),
+            (40, true),
+            (1000, true),
+            (1001, false),
+        ] {
+            let o = AnalysisOptions {
+                model_min_words: Some(w),
+                ..Default::default()
+            };
+            assert_eq!(o.validate().is_ok(), ok, "model_min_words {w}");
+            if ok {
+                assert_eq!(o.model_min_words(), w);
+            }
+        }
     }
 }
