@@ -16,6 +16,17 @@ use store::Principal;
 /// The action a handler takes; `service::authz` decides which roles may take it.
 pub trait Policy {
     const ACTION: Action;
+    /// Open to a user whose password change is due (the web pages' own password form);
+    /// every other page sends that user to the password form first.
+    const WHILE_PASSWORD_DUE: bool = false;
+}
+
+/// One's own account: the password form, open while a password change is due.
+#[derive(Debug)]
+pub struct OwnAccount;
+impl Policy for OwnAccount {
+    const ACTION: Action = Action::Read;
+    const WHILE_PASSWORD_DUE: bool = true;
 }
 
 /// Any authenticated user of the tenant.

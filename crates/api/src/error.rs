@@ -60,7 +60,7 @@ pub struct Problem {
 
 impl ApiError {
     /// The whole cause, for the log (the client gets [`ApiError::detail`]).
-    fn cause(&self) -> String {
+    pub(crate) fn cause(&self) -> String {
         match self {
             ApiError::Internal(why) => format!("internal error: {why}"),
             other => other.to_string(),
@@ -119,6 +119,12 @@ impl ApiError {
 
     /// What the client is told. Server-side failures say only that they happened (the
     /// details go to the log under the request id).
+    /// What a client (or a page) is told, with the status it goes with.
+    pub(crate) fn public(&self) -> (StatusCode, String) {
+        let (status, _) = self.parts();
+        (status, self.detail(status))
+    }
+
     fn detail(&self, status: StatusCode) -> String {
         match self {
             _ if status.is_server_error() => {

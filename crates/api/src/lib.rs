@@ -4,7 +4,8 @@
 //! (clap) and the actix-web application ([`server::build`]). Domain crates (`ingest`,
 //! `store`, ...) expose plain Rust types; their errors become RFC 7807 problems in one place
 //! ([`error`]). Authentication and the role guard live in [`auth`]; one file per resource
-//! under [`routes`].
+//! under [`routes`]. The web pages for people ([`web`]) call the same application layer
+//! with cookie sessions and CSRF tokens.
 
 pub mod auth;
 pub mod cli;
@@ -16,6 +17,7 @@ pub mod routes;
 pub mod server;
 pub mod settings;
 pub mod state;
+pub mod web;
 
 pub use server::{Running, build};
 pub use settings::Settings;

@@ -196,6 +196,67 @@ pub async fn list(
         .await?)
 }
 
+/// What the documents page asks for: words of the title or file name, a review state.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Case-insensitive, in the title or the file name.
+    pub text: Option<String>,
+    pub state: Option<store::DocState>,
+}
+
+/// Most documents the documents page filters in one pass.
+pub const MAX_OVERVIEW: u64 = 10_000;
+
+/// A page of the tenant's documents, newest first, each with the review state of its
+/// current version, filtered; and the number that match (`limit` 1 to 200). The filter
+/// reads the newest [`MAX_OVERVIEW`] documents.
+pub async fn overview(
+    store: &Store,
+    who: &Principal,
+    filter: Filter,
+    limit: u64,
+    offset: u64,
+) -> Result<(Vec<(Document, store::DocState)>, u64), ServiceError> {
+    require(who, Action::Read)?;
+    if !(1..=200).contains(&limit) {
+        return Err(ServiceError::Invalid("limit must be 1 to 200".into()));
+    }
+    let text = filter
+        .text
+        .as_deref()
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty());
+    Ok(store
+        .tenant_read(&who.tenant, move |txn| {
+            Box::pin(async move {
+                let (docs, _) = documents::list(txn, MAX_OVERVIEW, 0).await?;
+                let docs: Vec<Document> = docs
+                    .into_iter()
+                    .filter(|d| {
+                        text.as_deref().is_none_or(|t| {
+                            d.title.to_lowercase().contains(t)
+                                || d.filename.to_lowercase().contains(t)
+                        })
+                    })
+                    .collect();
+                let states = store::review::current_states(txn, &docs).await?;
+                let all: Vec<_> = docs
+                    .into_iter()
+                    .zip(states)
+                    .filter(|(_, s)| filter.state.is_none_or(|w| *s == w))
+                    .collect();
+                let total = all.len() as u64;
+                let page = all
+                    .into_iter()
+                    .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+                    .take(usize::try_from(limit).unwrap_or(200))
+                    .collect();
+                Ok((page, total))
+            })
+        })
+        .await?)
+}
+
 /// A document and its current version (with the structure).
 pub async fn get(
     store: &Store,

@@ -507,3 +507,29 @@ pub async fn finding_count(txn: &DatabaseTransaction, job: Uuid) -> Result<u64, 
         .count(txn)
         .await?)
 }
+
+/// The review state of the current version of each document (draft when none was
+/// recorded), for the documents page.
+pub async fn current_states(
+    txn: &DatabaseTransaction,
+    documents: &[crate::documents::Document],
+) -> Result<Vec<DocState>, StoreError> {
+    let ids: Vec<Uuid> = documents.iter().map(|d| d.id).collect();
+    let mut known = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        for r in version_states::Entity::find()
+            .filter(version_states::Column::DocumentId.is_in(chunk.to_vec()))
+            .all(txn)
+            .await?
+        {
+            known.insert((r.document_id, r.version), r.state);
+        }
+    }
+    documents
+        .iter()
+        .map(|d| match known.get(&(d.id, d.current_version)) {
+            Some(s) => DocState::parse(s),
+            None => Ok(DocState::Draft),
+        })
+        .collect()
+}

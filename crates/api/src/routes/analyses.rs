@@ -169,13 +169,25 @@ pub async fn export(
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let format = Format::parse(&q.format)?;
+    export_response(&state, &who, ctx, path.into_inner(), q.version, format).await
+}
+
+/// The export of a version as a download (the API's and the pages' one answer).
+pub(crate) async fn export_response(
+    state: &AppState,
+    who: &store::Principal,
+    ctx: Ctx,
+    document: Uuid,
+    version: Option<i32>,
+    format: Format,
+) -> Result<HttpResponse, ApiError> {
     let out = service::review::export::export(
         &state.store,
-        &who,
+        who,
         &state.audit_key.verifying_key(),
         service::review::export::ExportOf {
-            document: path.into_inner(),
-            version: q.version,
+            document,
+            version,
             format,
         },
         &state.settings.ingest_limits(),

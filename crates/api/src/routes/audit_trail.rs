@@ -74,6 +74,16 @@ pub async fn export(
     q: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let requested = q.into_inner().format.unwrap_or_else(|| "jsonl".into());
+    export_response(&state, &who, ctx, &requested).await
+}
+
+/// The export of the trail as a download (the API's and the pages' one answer).
+pub(crate) async fn export_response(
+    state: &AppState,
+    who: &store::Principal,
+    ctx: Ctx,
+    requested: &str,
+) -> Result<HttpResponse, ApiError> {
     let key = state.audit_key.verifying_key();
     // Written to a file first (bounded memory), then streamed: the file is unlinked as
     // soon as it is open, so nothing is left behind whatever happens to the response.
@@ -81,10 +91,10 @@ pub async fn export(
     std::fs::create_dir_all(&dir)
         .map_err(|e| ApiError::Internal(format!("{}: {e}", dir.display())))?;
     let into = dir.join(format!("{}.partial", uuid::Uuid::new_v4().simple()));
-    let export = audit_trail::export(&state.store, &who, ctx.0, &requested, &key, &into).await;
-    let opened = export.as_ref().ok().map(|_| std::fs::File::open(&into));
+    let written = audit_trail::export(&state.store, who, ctx.0, requested, &key, &into).await;
+    let opened = written.as_ref().ok().map(|_| std::fs::File::open(&into));
     let _ = std::fs::remove_file(&into);
-    let export = export?;
+    let written = written?;
     let file = match opened {
         Some(Ok(f)) => tokio::fs::File::from_std(f),
         Some(Err(e)) => return Err(ApiError::Internal(format!("{}: {e}", into.display()))),
@@ -103,13 +113,13 @@ pub async fn export(
         }
     });
     Ok(HttpResponse::Ok()
-        .content_type(export.format.media_type())
+        .content_type(written.format.media_type())
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!(
                 "attachment; filename=\"audit-{}.{}\"",
                 who.tenant,
-                export.format.extension()
+                written.format.extension()
             ),
         ))
         .streaming(body))

@@ -173,6 +173,7 @@ pub async fn build(settings: Settings) -> Result<Running, ServeError> {
                     ApiError::BadRequest(format!("invalid query: {e}")).into()
                 }))
                 .configure(crate::routes::configure)
+                .configure(crate::web::configure)
                 .default_service(web::to(|req: actix_web::HttpRequest| async move {
                     // A route that exists with other methods: 405 with `Allow`.
                     let allowed = crate::routes::openapi_errors::allowed_methods(req.path());

@@ -341,6 +341,23 @@ pub async fn suggestion(
     })
 }
 
+/// The signatures of the decisions on a suggestion, oldest first: who signed, when, with
+/// what meaning (their manifestation, §11.50).
+pub async fn decision_signatures(
+    store: &Store,
+    who: &Principal,
+    id: Uuid,
+) -> Result<Vec<store::signatures::SignatureInfo>, ServiceError> {
+    require(who, Action::Read)?;
+    Ok(store
+        .tenant_read(&who.tenant, move |txn| {
+            Box::pin(async move {
+                store::signatures::of_record(txn, super::decide::SUGGESTION, &id.to_string()).await
+            })
+        })
+        .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

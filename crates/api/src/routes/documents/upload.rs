@@ -29,13 +29,14 @@ pub const MAX_PARTS: usize = 8;
 /// Bytes of the `title` field.
 pub const MAX_TITLE_BYTES: usize = 1200;
 
-/// Read the multipart body: field `file` (required) and `title` (optional). A body over
-/// the bounds (module docs) is answered with 413 as soon as it is seen.
-async fn read_upload(
+/// Read the multipart body: field `file` (required) and `title` (optional), and the web
+/// form's `csrf` (returned beside the upload). A body over the bounds (module docs) is
+/// answered with 413 as soon as it is seen.
+pub(crate) async fn read_upload(
     req: &HttpRequest,
     payload: web::Payload,
     limit: u64,
-) -> Result<Upload, ApiError> {
+) -> Result<(Upload, Option<String>), ApiError> {
     let ct = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -80,6 +81,7 @@ async fn read_upload(
     let mut mp = Multipart::new(req.headers(), counted);
     let mut file: Option<(Vec<u8>, String)> = None;
     let mut title = None;
+    let mut csrf = None;
     let mut parts = 0usize;
     let mut seen: u64 = 0;
     while let Some(field) = mp.next().await {
@@ -104,7 +106,7 @@ async fn read_upload(
             if seen > limit {
                 return Err(ApiError::PayloadTooLarge(limit));
             }
-            if name == "title" && buf.len() + chunk.len() > MAX_TITLE_BYTES {
+            if (name == "title" || name == "csrf") && buf.len() + chunk.len() > MAX_TITLE_BYTES {
                 return Err(ApiError::BadRequest(format!(
                     "the title is longer than {MAX_TITLE_BYTES} bytes"
                 )));
@@ -114,16 +116,20 @@ async fn read_upload(
         match name.as_str() {
             "file" => file = Some((buf, filename.unwrap_or_else(|| "upload".into()))),
             "title" => title = Some(String::from_utf8_lossy(&buf).trim().to_owned()),
+            "csrf" => csrf = Some(String::from_utf8_lossy(&buf).trim().to_owned()),
             _ => {}
         }
     }
     let (bytes, filename) =
         file.ok_or_else(|| ApiError::BadRequest("the form has no field named \"file\"".into()))?;
-    Ok(Upload {
-        bytes,
-        filename,
-        title: title.filter(|t| !t.is_empty()),
-    })
+    Ok((
+        Upload {
+            bytes,
+            filename,
+            title: title.filter(|t| !t.is_empty()),
+        },
+        csrf,
+    ))
 }
 
 /// Upload a PDF or DOCX: it is ingested, and the original and its structure are stored.
@@ -146,7 +152,7 @@ pub async fn upload(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let up = read_upload(&req, payload, state.settings.server.max_upload_bytes).await?;
+    let (up, _) = read_upload(&req, payload, state.settings.server.max_upload_bytes).await?;
     let (d, v) = service::documents::upload(&state.store, &who, &state.ingest, up, ctx.0).await?;
     state.metrics.uploads.fetch_add(1, Ordering::Relaxed);
     let id = d.id;
@@ -179,7 +185,7 @@ pub async fn add_version(
     let id = path.into_inner();
     // A missing document is answered before the body is read.
     service::documents::require_document(&state.store, &who, id).await?;
-    let up = read_upload(&req, payload, state.settings.server.max_upload_bytes).await?;
+    let (up, _) = read_upload(&req, payload, state.settings.server.max_upload_bytes).await?;
     let (d, v) =
         service::documents::add_version(&state.store, &who, &state.ingest, id, up, ctx.0).await?;
     state.metrics.uploads.fetch_add(1, Ordering::Relaxed);
