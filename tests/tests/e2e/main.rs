@@ -46,6 +46,7 @@ mod documents;
 mod jobs;
 mod models;
 mod ops;
+mod pages;
 mod review;
 mod sessions;
 mod signatures;

@@ -175,6 +175,9 @@ pub async fn build(settings: Settings) -> Result<Running, ServeError> {
                 .configure(crate::routes::configure)
                 .configure(crate::web::configure)
                 .default_service(web::to(|req: actix_web::HttpRequest| async move {
+                    if let Some(page) = crate::web::not_found_page(&req) {
+                        return Ok(page);
+                    }
                     // A route that exists with other methods: 405 with `Allow`.
                     let allowed = crate::routes::openapi_errors::allowed_methods(req.path());
                     if allowed.is_empty() {

@@ -257,6 +257,7 @@ pub struct JobRow {
     pub total: String,
     pub requested: String,
     pub counts: String,
+    pub stats: Vec<(&'static str, usize)>,
     pub error: String,
 }
 
@@ -286,6 +287,7 @@ struct DocumentPage {
     findings_total: u64,
     findings_shown: usize,
     jobs: Vec<JobRow>,
+    decided: Vec<(&'static str, u64)>,
     has_analysis: bool,
     can_analyse: bool,
     can_suppress: bool,
@@ -345,7 +347,26 @@ fn job_row(j: service::review::jobs::JobView) -> JobRow {
         .as_ref()
         .map(|c| format!("{} findings, {} suggestions stored", c.findings, c.stored))
         .unwrap_or_default();
+    let stats = j
+        .summary
+        .as_ref()
+        .map(|c| {
+            vec![
+                ("candidate sentences", c.candidates),
+                ("not prose (skipped)", c.not_prose),
+                ("findings", c.findings),
+                ("asked of the model", c.ai_asked),
+                ("model proposals passed", c.ai_passed),
+                ("model proposals warned", c.ai_warned),
+                ("model proposals blocked", c.ai_blocked),
+                ("rules' rewrites", c.rule_rewrites),
+                ("copies dropped", c.dropped),
+                ("suggestions stored", c.stored),
+            ]
+        })
+        .unwrap_or_default();
     JobRow {
+        stats,
         id: j.id,
         state: j.state.to_string(),
         live: !j.state.is_final(),
@@ -406,6 +427,35 @@ pub async fn show(
     )
     .await?;
     let jobs = service::review::jobs::of_version(&state.store, &who, id, version).await?;
+    let mut decided = Vec::new();
+    if findings.job_id.is_some() {
+        for status in [
+            "open",
+            "accepted",
+            "edited",
+            "rejected",
+            "blocked",
+            "superseded",
+        ] {
+            let page = service::review::read::suggestions(
+                &state.store,
+                &who,
+                id,
+                Scope {
+                    version: Some(version),
+                    job: None,
+                },
+                store::review::SuggestionFilter {
+                    status: Some(status.into()),
+                    ..Default::default()
+                },
+                1,
+                0,
+            )
+            .await?;
+            decided.push((status, page.total));
+        }
+    }
     let shown = findings.items.len();
     let sign_meanings = Meaning::ALL
         .into_iter()
@@ -439,6 +489,7 @@ pub async fn show(
         findings_shown: shown,
         groups: group(findings.items),
         jobs: jobs.into_iter().map(job_row).collect(),
+        decided,
         can_analyse: who.can(Action::Analyse) && !review.locked,
         can_suppress: who.can(Action::Suppress) && !review.locked,
         sign_meanings: if who.can(Action::Sign) && !review.locked {

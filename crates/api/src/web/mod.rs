@@ -52,8 +52,45 @@ pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'se
     img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
     base-uri 'none'";
 
-/// Mount the pages and their assets.
+/// A 404 for a browser (`Accept: text/html`) outside the API: an HTML page.
+pub fn not_found_page(req: &actix_web::HttpRequest) -> Option<HttpResponse> {
+    let path = req.path();
+    let html = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    (html && !path.starts_with("/api/")).then(|| {
+        actix_web::ResponseError::error_response(&PageError::Api(crate::error::ApiError::NotFound(
+            "page",
+        )))
+    })
+}
+
+/// Mount the pages and their assets; a malformed query, form or path of a page answers
+/// with an HTML error page too.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    let bad = |e: String| -> actix_web::Error {
+        PageError::Api(crate::error::ApiError::BadRequest(e)).into()
+    };
+    let pages =
+        web::scope("")
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(move |e, _| bad(format!("invalid address: {e}"))),
+            )
+            .app_data(
+                web::FormConfig::default()
+                    .limit(256 * 1024)
+                    .error_handler(move |e, _| bad(format!("invalid form: {e}"))),
+            )
+            .app_data(web::PathConfig::default().error_handler(|_, _| {
+                PageError::Api(crate::error::ApiError::NotFound("page")).into()
+            }));
+    cfg.service(pages.configure(pages_of));
+}
+
+fn pages_of(cfg: &mut web::ServiceConfig) {
     cfg.service(assets::stylesheet)
         .service(assets::script)
         .service(login::home)

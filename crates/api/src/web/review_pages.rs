@@ -201,9 +201,9 @@ pub async fn review(
     .await?;
     let can_decide = who.can(Action::Decide) && !review.locked;
     let mut cards = Vec::new();
-    for (i, s) in listed.items.iter().enumerate() {
-        let detail = service::review::read::suggestion(&state.store, &who, s.id).await?;
-        let sigs = service::review::read::decision_signatures(&state.store, &who, s.id).await?;
+    let ids = listed.items.iter().map(|s| s.id).collect();
+    let details = service::review::read::suggestions_in_full(&state.store, &who, ids).await?;
+    for (i, (detail, sigs)) in details.into_iter().enumerate() {
         let (reason_rows, in_original, in_proposal) = reasons(&detail.suggestion.reasons);
         let v = &detail.suggestion;
         let decisions = detail

@@ -326,19 +326,62 @@ pub async fn suggestion(
         })
         .await?
         .ok_or(ServiceError::NotFound("suggestion"))?;
+    Ok(detail(s, decisions))
+}
+
+fn detail(s: review::Suggestion, decisions: Vec<review::DecisionRow>) -> SuggestionDetail {
     let provenance = s
         .provenance
         .as_deref()
         .and_then(|p| serde_json::from_str(p).ok());
     let rule_ids = serde_json::from_str(&s.rule_ids).unwrap_or_default();
     let diff = word_diff(&s.original, &s.proposal);
-    Ok(SuggestionDetail {
+    SuggestionDetail {
         suggestion: suggestion_view(s),
         diff,
         provenance,
         rule_ids,
         decisions: decisions.into_iter().map(DecisionView::from).collect(),
-    })
+    }
+}
+
+/// Suggestions in full with the signatures of their decisions, read in one transaction
+/// (a page of the review); ids not found are left out.
+pub async fn suggestions_in_full(
+    store: &Store,
+    who: &Principal,
+    ids: Vec<Uuid>,
+) -> Result<Vec<(SuggestionDetail, Vec<store::signatures::SignatureInfo>)>, ServiceError> {
+    require(who, Action::Read)?;
+    let rows = store
+        .tenant_read(&who.tenant, move |txn| {
+            Box::pin(async move {
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let Some(s) = review::get_suggestion(txn, id).await? else {
+                        continue;
+                    };
+                    let d = review::decisions_of(txn, id).await?;
+                    let sigs = if d.is_empty() {
+                        Vec::new()
+                    } else {
+                        store::signatures::of_record(
+                            txn,
+                            super::decide::SUGGESTION,
+                            &id.to_string(),
+                        )
+                        .await?
+                    };
+                    out.push((s, d, sigs));
+                }
+                Ok(out)
+            })
+        })
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, d, sigs)| (detail(s, d), sigs))
+        .collect())
 }
 
 /// The signatures of the decisions on a suggestion, oldest first: who signed, when, with

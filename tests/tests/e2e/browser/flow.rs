@@ -321,6 +321,22 @@ async fn every_role_in_a_real_browser() {
     assert_eq!(b.count("[data-suggestion]").await, 0, "nothing pending");
     b.goto(&format!("/documents/{id}")).await;
     assert_eq!(b.text("#doc-state").await, "Reviewed");
+    // A finding suppressed with a reason, signed.
+    b.click("details.suppress > summary").await;
+    b.fill(
+        "details.suppress[open] input[name=reason]",
+        "the abbreviation is defined in the synopsis",
+    )
+    .await;
+    b.fill("details.suppress[open] input[type=password]", &quinn)
+        .await;
+    b.click("details.suppress[open] button[type=submit]").await;
+    b.wait_text("#flash", "suppressed", 20).await;
+    assert!(
+        b.text("#findings")
+            .await
+            .contains("the abbreviation is defined in the synopsis")
+    );
     let signed = sign_version(&b, "reviewed", &quinn).await;
     assert!(
         signed.contains("signed:") && signed.contains("reviewed"),
@@ -347,6 +363,13 @@ async fn every_role_in_a_real_browser() {
         0,
         "an approved version is locked"
     );
+    let decided = b.text("#decided").await;
+    assert!(
+        decided.contains("accepted") && decided.contains("rejected"),
+        "{decided}"
+    );
+    b.click("#jobs details.stats > summary").await;
+    assert!(b.text("#jobs").await.contains("suggestions stored"));
     b.screen("09-approved").await;
     for (link, media, head) in [
         ("#export-docx", "wordprocessingml", "PK"),
@@ -372,7 +395,14 @@ async fn every_role_in_a_real_browser() {
     // An auditor: the trail filtered, one event in full, verification.
     b.login(T, "audrey", &audrey).await;
     b.wait_text("h1", "Documents", 10).await;
-    assert_eq!(b.count("#sign-form").await, 0);
+    // An auditor has no editing control anywhere.
+    assert_eq!(b.count("#upload-form").await, 0);
+    b.goto(&format!("/documents/{id}")).await;
+    for control in ["#analyse-form", "#sign-form", "details.suppress"] {
+        assert_eq!(b.count(control).await, 0, "{control}");
+    }
+    b.goto(&format!("{review}?status=all")).await;
+    assert_eq!(b.count("details.decision").await, 0);
     b.goto("/audit").await;
     b.screen("10-audit").await;
     b.fill("#a-action", "signature.sign").await;
