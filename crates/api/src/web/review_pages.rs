@@ -370,3 +370,105 @@ pub async fn decide(
     };
     super::back(&who, &back_to, out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::view::Chrome;
+
+    fn card(verdict: &str, proposal: &str) -> Card {
+        Card {
+            id: Uuid::new_v4(),
+            number: 1,
+            section: "5.1 Dosing".into(),
+            source: "ai".into(),
+            verdict: verdict.into(),
+            verdict_icon: icon(verdict),
+            status: if verdict == "block" {
+                "blocked"
+            } else {
+                "open"
+            }
+            .into(),
+            original: marked("Take 5 mg daily.", &[(5, 9, 1, "block".into())]),
+            proposal: marked(proposal, &[]),
+            proposal_text: proposal.into(),
+            diff: vec![
+                ("equal".into(), "Take ".into()),
+                ("delete".into(), "5".into()),
+            ],
+            reasons: vec![ReasonRow {
+                n: 1,
+                level: "block".into(),
+                kind: "number_changed".into(),
+                rule_id: "dc.number".into(),
+                message: "5 mg is not in the proposal".into(),
+            }],
+            rule_ids: String::new(),
+            provenance: vec![("model".into(), "smollm2".into())],
+            decisions: Vec::new(),
+            decidable: true,
+            blocked: verdict == "block",
+            warned: verdict == "warn",
+        }
+    }
+
+    fn page(cards: Vec<Card>) -> String {
+        ReviewPage {
+            chrome: Chrome::anonymous("Review", "c".repeat(64), None),
+            id: Uuid::new_v4(),
+            version: 1,
+            total: cards.len() as u64,
+            cards,
+            has_analysis: true,
+            status: "pending".into(),
+            verdict: String::new(),
+            section: String::new(),
+            page: 1,
+            pages: 1,
+            prev: None,
+            next: None,
+            can_decide: true,
+            locked: false,
+            back: "/documents/x/versions/1/review".into(),
+        }
+        .render()
+        .expect("renders")
+    }
+
+    /// The part of the page that is the card with this id.
+    fn article<'a>(html: &'a str, id: Uuid) -> &'a str {
+        let start = html.find(&format!("id=\"s-{id}\"")).expect("the card");
+        let end = html[start..].find("</article>").expect("its end") + start;
+        &html[start..end]
+    }
+
+    #[test]
+    fn a_blocked_proposal_says_why_and_offers_no_accept() {
+        let blocked = card("block", "Take the tablet daily.");
+        let passing = card("pass", "Take 5 mg each day.");
+        let (b, p) = (blocked.id, passing.id);
+        let html = page(vec![blocked, passing]);
+        let b = article(&html, b);
+        assert!(b.contains("can never be accepted"), "{b}");
+        assert!(!b.contains("decision accept"), "{b}");
+        assert!(b.contains("decision reject") && b.contains("decision edit"));
+        assert!(b.contains("⛔ block"), "the verdict in words and an icon");
+        assert!(
+            b.contains("<mark class=\"level-block\" title=\"reason 1\">5 mg<sup>[1]</sup></mark>"),
+            "{b}"
+        );
+        let p = article(&html, p);
+        assert!(p.contains("decision accept"), "{p}");
+        assert!(!p.contains("can never be accepted"));
+        assert!(p.contains("✔ pass"));
+    }
+
+    #[test]
+    fn text_from_a_document_or_a_model_is_escaped() {
+        let hostile = card("pass", "<script>alert(1)</script> & \"x\"");
+        let html = page(vec![hostile]);
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(html.contains("&#60;script&#62;alert(1)"), "{html}");
+    }
+}

@@ -94,6 +94,37 @@ async fn upload(b: &Browser, path: &std::path::Path) -> String {
         .to_owned()
 }
 
+/// Upload by dropping the file on the drop zone (the page's script puts it in the form).
+async fn upload_by_drop(b: &Browser, path: &std::path::Path) -> String {
+    let bytes = std::fs::read(path).expect("the corpus file");
+    let name = path.file_name().unwrap().to_str().unwrap();
+    b.goto("/documents").await;
+    let files = b
+        .js(
+            "const hex = arguments[0];
+             const bytes = new Uint8Array(hex.length / 2);
+             for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.substr(i * 2, 2), 16);
+             const dt = new DataTransfer();
+             dt.items.add(new File([bytes], arguments[1]));
+             const zone = document.getElementById('drop-zone');
+             zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
+             zone.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+             return document.getElementById('file').files.length;",
+            vec![json!(hex::encode(&bytes)), json!(name)],
+        )
+        .await;
+    assert_eq!(files, json!(1), "the dropped file is in the form");
+    b.click("#upload-button").await;
+    b.wait_text("#flash", "uploaded as version 1", 60).await;
+    let p = b.path().await;
+    assert!(p.starts_with("/documents/"), "{p}");
+    p.trim_start_matches("/documents/")
+        .split(['?', '#'])
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
 /// Open the form `kind` (`accept`, `edit`, `reject`) of the first suggestion listed.
 async fn open_first(b: &Browser, kind: &str) {
     b.click(&format!(
@@ -161,7 +192,7 @@ async fn every_role_in_a_real_browser() {
 
     // Upload a real DOCX and a real protocol (drag and drop shares the file input).
     let docx = corpus.join("docx/features_steps_test_files_blk-paras-and-tables.docx");
-    let docx_id = upload(&b, &docx).await;
+    let docx_id = upload_by_drop(&b, &docx).await;
     let pdf = corpus.join("clinical/CDISC_Pilot_Study.pdf");
     let id = upload(&b, &pdf).await;
     assert!(b.count(".outline li").await > 5, "the protocol's outline");
@@ -173,7 +204,12 @@ async fn every_role_in_a_real_browser() {
     b.wait_text("h2#list-h", "(1)", 10).await;
     assert!(b.text("#documents").await.contains("CDISC_Pilot_Study.pdf"));
     b.screen("02-documents").await;
-    let _ = docx_id;
+    b.goto(&format!("/documents/{docx_id}")).await;
+    assert!(
+        b.text("#versions")
+            .await
+            .contains("features_steps_test_files_blk-paras-and-tables.docx")
+    );
 
     // An analysis (the rules' rewrites, the first 40 candidates), watched to the end.
     b.goto(&format!("/documents/{id}")).await;
