@@ -437,7 +437,7 @@ mod tests {
     }
 
     /// The part of the page that is the card with this id.
-    fn article<'a>(html: &'a str, id: Uuid) -> &'a str {
+    fn article(html: &str, id: Uuid) -> &str {
         let start = html.find(&format!("id=\"s-{id}\"")).expect("the card");
         let end = html[start..].find("</article>").expect("its end") + start;
         &html[start..end]
