@@ -71,14 +71,14 @@ fn login_page(
 #[get("/login")]
 pub async fn login_form(req: HttpRequest, q: web::Query<LoginQuery>) -> HttpResponse {
     let next = q.next.as_deref().unwrap_or("/documents");
-    let flash = req
-        .cookie(super::session::FLASH_COOKIE)
-        .is_some()
-        .then(|| Flash {
-            ok: true,
-            text: "you are logged out".into(),
-        });
-    login_page(&req, StatusCode::OK, next, "", "", flash)
+    // The message of the last form (the logout's), shown here once.
+    let flash = Flash::of(&req);
+    let shown = flash.is_some();
+    let mut res = login_page(&req, StatusCode::OK, next, "", "", flash);
+    if shown {
+        let _ = res.add_cookie(&removal(super::session::FLASH_COOKIE, tls_of(&req)));
+    }
+    res
 }
 
 #[derive(Debug, Deserialize)]

@@ -82,6 +82,12 @@ impl Flash {
         )
     }
 
+    /// The message a request carries, if any.
+    pub fn of(req: &HttpRequest) -> Option<Flash> {
+        req.cookie(FLASH_COOKIE)
+            .and_then(|c| Flash::decode(c.value()))
+    }
+
     fn decode(v: &str) -> Option<Flash> {
         let (kind, text) = v.split_at_checked(3)?;
         let text = String::from_utf8(hex::decode(text).ok()?).ok()?;
@@ -168,9 +174,7 @@ impl<P: Policy + 'static> FromRequest for Viewer<P> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
-        let flash = req
-            .cookie(FLASH_COOKIE)
-            .and_then(|c| Flash::decode(c.value()));
+        let flash = Flash::of(req);
         let next = next_of(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| PageError::internal("no app state"))?;

@@ -293,7 +293,7 @@ impl Browser {
     /// Log out through the page's button.
     pub async fn logout(&self) {
         self.click("#logout").await;
-        self.wait_text("h1", "Log in", 10).await;
+        self.wait_text("#flash", "you are logged out", 10).await;
     }
 
     pub fn shots_dir(&self) -> &Path {

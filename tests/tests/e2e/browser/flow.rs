@@ -176,6 +176,11 @@ async fn every_role_in_a_real_browser() {
     b.login(T, "wanda", &wanda).await;
     b.wait_text("h1", "Documents", 10).await;
     assert_eq!(b.path().await, "/documents?q=x");
+    assert_eq!(
+        b.count("#flash").await,
+        0,
+        "no stale message after the login"
+    );
     assert!(b.text("#who").await.contains("writer"));
     // The session cookie is HttpOnly and SameSite=Strict.
     let cookies = b.c.get_all_cookies().await.unwrap();
@@ -260,6 +265,11 @@ async fn every_role_in_a_real_browser() {
         .await;
     b.login(T, "quinn", &quinn).await;
     b.wait_text("h1", "Review", 10).await;
+    assert_eq!(
+        b.count("#flash").await,
+        0,
+        "the logout's message was shown once"
+    );
     b.screen("06-review").await;
     assert!(b.count("details.decision.accept").await >= 1);
     keys(&b, "ja").await;
