@@ -1037,43 +1037,103 @@ fn abbreviations(units: &[Unit<'_>], ab: &Abbreviations, out: &mut Vec<Finding>)
     }
 }
 
-/// Cross-references ("see Section 9.4", "Table 3") that resolve to nothing in the document.
+/// A caption or label with its (possibly multi-level) number: "Table 14.2.1", "Appendix 2".
+static LABELLED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(Table|Figure|Appendix|Attachment)\s+(\d+(?:\.\d+)*)\b")
+        .unwrap_or_else(|e| panic!("{e}"))
+});
+/// A heading the PDF gave as a paragraph: "10.3. Adverse Events ...".
+static NUMBERED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(\d+(?:\.\d+)*)\.?\s+\p{Lu}").unwrap_or_else(|e| panic!("{e}"))
+});
+/// After a reference: another document's table or section ("Table 3 of the SAP").
+static ELSEWHERE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:of|in)\s+(?:the\s+)?(?:\p{Lu}[\w-]*\s*){1,4}(?:\b|$)")
+        .unwrap_or_else(|e| panic!("{e}"))
+});
+
+/// Cross-references ("see Section 9.4", "Table 14.2.1", "Appendix 2") that nothing in the
+/// document can be: section numbers are the headings' (a subsection "9.4.1" or a numbered
+/// paragraph "9.4. Title" vouches for "9.4"), tables, figures and appendices their captions
+/// and labels in the body or the table of contents. A kind the document never labels is not
+/// checked, nor a reference to another document ("Table 3 of the SAP").
 fn cross_references(doc: &Document, units: &[Unit<'_>], out: &mut Vec<Finding>) {
     let mut sections: HashSet<String> = HashSet::new();
-    let mut captions: HashSet<(String, String)> = HashSet::new();
+    let mut labels: HashSet<(String, String)> = HashSet::new();
+    let mut kinds: HashSet<String> = HashSet::new();
+    let section = |n: &str, sections: &mut HashSet<String>| {
+        let n = n.trim_end_matches('.');
+        // "9.4.1" vouches for "9.4" and "9".
+        let mut s = n;
+        loop {
+            sections.insert(s.to_string());
+            match s.rfind('.') {
+                Some(i) => s = &s[..i],
+                None => break,
+            }
+        }
+    };
+    let mut label = |text: &str, labels: &mut HashSet<(String, String)>| {
+        // Labels anywhere at the start of a line: "Appendix 1. Abbreviations", a caption.
+        for line in text.lines() {
+            if let Some(c) = LABELLED.captures(line) {
+                let kind = c[1].to_lowercase();
+                kinds.insert(kind.clone());
+                let mut n = c[2].to_string();
+                loop {
+                    labels.insert((kind.clone(), n.clone()));
+                    match n.rfind('.') {
+                        Some(i) => n.truncate(i),
+                        None => break,
+                    }
+                }
+            }
+        }
+    };
     for b in &doc.blocks {
-        if let BlockKind::Heading {
-            number: Some(n), ..
-        } = &b.kind
-        {
-            sections.insert(n.trim_end_matches('.').to_string());
+        match &b.kind {
+            BlockKind::Heading {
+                number: Some(n), ..
+            } => section(n, &mut sections),
+            BlockKind::Paragraph | BlockKind::Heading { .. } => {
+                if let Some(c) = NUMBERED.captures(&b.text) {
+                    section(&c[1], &mut sections);
+                }
+            }
+            _ => {}
         }
-        if let Some(c) = CAPTION.captures(&b.text) {
-            captions.insert((c[1].to_lowercase(), c[2].to_string()));
-        }
+        label(&b.text, &mut labels);
     }
     for t in &doc.toc {
         if let Some(n) = &t.number {
-            sections.insert(n.trim_end_matches('.').to_string());
+            section(n, &mut sections);
         }
-        if let Some(c) = CAPTION.captures(&t.text) {
-            captions.insert((c[1].to_lowercase(), c[2].to_string()));
-        }
+        label(&t.text, &mut labels);
     }
-    let numbered_headings = !sections.is_empty();
+    let numbered_headings = doc.blocks.iter().any(|b| {
+        matches!(
+            b.kind,
+            BlockKind::Heading {
+                number: Some(_),
+                ..
+            }
+        )
+    }) || doc.toc.iter().any(|t| t.number.is_some());
     for u in units {
-        if u.heading || CAPTION.is_match(u.text) {
+        if u.heading || LABELLED.is_match(u.text) {
             continue;
         }
         for c in XREF.captures_iter(u.text) {
             let (kind, num) = (c[1].to_lowercase(), c[2].to_string());
+            let m = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
+            if ELSEWHERE.is_match(&u.text[m.1..]) {
+                continue;
+            }
             let ok = match kind.as_str() {
                 "section" => !numbered_headings || sections.contains(&num),
-                "appendix" => true,
-                _ => captions.is_empty() || captions.contains(&(kind.clone(), num.clone())),
+                _ => !kinds.contains(&kind) || labels.contains(&(kind.clone(), num.clone())),
             };
             if !ok {
-                let m = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
                 out.push(builtin(
                     "qc.cross-reference",
                     Level::Warn,
@@ -1520,6 +1580,50 @@ mod tests {
         // A single capitalised word after a name in prose is still an abbreviation.
         let d = doc(&[B::P("The nurse told Maria QZX was due.")]);
         assert_eq!(undefined(&d), vec!["QZX".to_string()]);
+    }
+
+    fn xrefs(d: &Document) -> Vec<String> {
+        check(d, rules())
+            .into_iter()
+            .filter(|f| f.rule_id == "qc.cross-reference")
+            .map(|f| f.message)
+            .collect()
+    }
+
+    #[test]
+    fn cross_references_resolve_against_what_the_document_has() {
+        let numbered = |n: &str| BlockKind::Heading {
+            level: 2,
+            number: Some(n.into()),
+        };
+        let mut d = doc(&[
+            B::H(2, "9.4.1. Dose Changes"),
+            B::P("10.3. Adverse Events: Definitions and Procedures"),
+            B::P("Table 14.2.1: Vital Signs by Visit"),
+            B::P("Figure 2: Study Design"),
+            B::H(1, "Appendix 2. Clinical Laboratory Tests"),
+            B::P(
+                "See Section 9.4, Section 9, Section 10.3, Table 14.2.1, Table 14.2, Figure 2 \
+                 and Appendix 2 for details.",
+            ),
+            B::P("Doses follow Table 7 of the Pharmacy Manual."),
+            B::P("See Section 12.1, Table 14.3.1, Figure 5 and Appendix 4."),
+        ]);
+        d.blocks[0].kind = numbered("9.4.1.");
+        d.blocks[4].kind = numbered("");
+        let found = xrefs(&d);
+        assert_eq!(
+            found,
+            vec![
+                "Section 12.1 is referenced but the document has no such section",
+                "Table 14.3.1 is referenced but the document has no such table",
+                "Figure 5 is referenced but the document has no such figure",
+                "Appendix 4 is referenced but the document has no such appendix",
+            ],
+        );
+        // A kind the document never labels cannot be checked.
+        let d = doc(&[B::P("See Table 3 and Appendix 9.")]);
+        assert_eq!(xrefs(&d), Vec::<String>::new());
     }
 
     #[test]
