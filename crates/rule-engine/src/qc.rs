@@ -230,7 +230,7 @@ pub fn document_rule(rule: &Rule, units: &[Unit<'_>], out: &mut Vec<Finding>) {
 
 /// [`document_rule`] knowing the document's abbreviations: a conditional rule also takes
 /// the definitions QC found (footnotes, the abbreviation list) as `first` matches and
-/// ignores `second` matches that are not abbreviations or are in the abbreviation list.
+/// ignores `second` matches in headings, that are not abbreviations, or in the abbreviation list.
 fn document_rule_in(
     rule: &Rule,
     units: &[Unit<'_>],
@@ -293,8 +293,9 @@ fn document_rule_in(
                 for cap in second.captures_iter(u.text) {
                     let Some(m) = cap.get(1) else { continue };
                     let v = m.as_str().trim_end_matches('s').to_string();
+                    // Headings are not uses (the built-in checks' convention).
                     if ab.is_some_and(|ab| {
-                        ab.skip(i, m.start()) || ab.global(m.as_str()) || ab.global(&v)
+                        u.heading || ab.skip(i, m.start()) || ab.global(m.as_str()) || ab.global(&v)
                     }) {
                         continue;
                     }
@@ -827,10 +828,16 @@ impl Abbreviations {
                 }
             }
         }
-        let defined: HashSet<&str> = a.defs.iter().map(|d| d.abbrev.as_str()).collect();
+        // Abbreviations the document defines, for the word rules below.
+        let defined: HashSet<String> = a
+            .defs
+            .iter()
+            .map(|d| d.abbrev.clone())
+            .chain(a.global.iter().cloned())
+            .collect();
         a.title = title_words
             .into_iter()
-            .filter(|w| !defined.contains(w.as_str()) && !a.global.contains(w))
+            .filter(|w| !defined.contains(w.as_str()))
             .collect();
         // Words that are not abbreviations.
         for (i, u) in units.iter().enumerate() {
@@ -856,7 +863,8 @@ impl Abbreviations {
                     || roman(w)
                     || (w.chars().count() >= 4
                         && !w.chars().any(char::is_lowercase)
-                        && english.contains(&w.to_lowercase()))
+                        && english.contains(&w.to_lowercase())
+                        && !defined.contains(w))
                     || a.title.contains(w)
                     || a.references.get(i).copied().unwrap_or(false)
                     || IDENTIFIER.is_match(&u.text[m.end()..])
@@ -1577,6 +1585,18 @@ mod tests {
             B::P("Doe K. Fasting. BMJ Open. 2001."),
         ]);
         assert_eq!(undefined(&d), Vec::<String>::new());
+        // A word of the English list that the document defines is an abbreviation.
+        let d = doc(&[
+            B::P("The ADAS total was scored at each visit."),
+            B::P("The Alzheimer Disease Assessment Scale (ADAS) is a test."),
+        ]);
+        assert_eq!(
+            abbrev_findings(&d),
+            vec![(
+                "qc.abbreviation.before-definition".to_string(),
+                "ADAS".to_string()
+            )]
+        );
         // A single capitalised word after a name in prose is still an abbreviation.
         let d = doc(&[B::P("The nurse told Maria QZX was due.")]);
         assert_eq!(undefined(&d), vec!["QZX".to_string()]);
