@@ -324,12 +324,14 @@ fn document_rule_in(
 }
 
 static DEFINITION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b((?:[A-Za-z][\w'’-]*\s+){1,7})\(([A-Z][A-Za-z0-9]*(?:[-/][A-Za-z0-9]+)*\+?)\)")
-        .unwrap_or_else(|e| panic!("{e}"))
+    Regex::new(
+        r"(?-u:\b)((?:[A-Za-z][\w'’-]*\s+){1,7})\(([A-Z][A-Za-z0-9]*(?:[-/][A-Za-z0-9]+)*\+?)\)",
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
 });
 /// "ABBR (long form)": the long form in lower case after the abbreviation.
 static DEFINITION_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b([A-Z][A-Za-z0-9]*[A-Z])s?\s+\(([a-z][a-z'-]*(?:\s+[a-z][a-z'-]*){0,7})\)")
+    Regex::new(r"(?-u:\b)([A-Z][A-Za-z0-9]*[A-Z])s?\s+\(([a-z][a-z'-]*(?:\s+[a-z][a-z'-]*){0,7})\)")
         .unwrap_or_else(|e| panic!("{e}"))
 });
 /// "ABBR = long form" anywhere, "ABBR: long form" at the start or after a ";" (lists such
@@ -343,19 +345,20 @@ static DEFINITION_COLON: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap_or_else(|e| panic!("{e}"))
 });
 static ABBREV: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b([A-Z][A-Za-z0-9]*[A-Z])s?\b").unwrap_or_else(|e| panic!("{e}"))
+    Regex::new(r"(?-u:\b)([A-Z][A-Za-z0-9]*[A-Z])s?(?-u:\b)").unwrap_or_else(|e| panic!("{e}"))
 });
 /// A surname and initials, as in a reference list ("Smith JR, Jones A.").
 static INITIALS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b[A-Z]\p{Ll}[\p{L}'’-]*\s+([A-Z]{1,3})(?:[,.;]|\s+et al|\s*$)")
+    Regex::new(r"(?-u:\b)[A-Z]\p{Ll}[\p{L}'’-]*\s+([A-Z]{1,3})(?:[,.;]|\s+et al|\s*$)")
         .unwrap_or_else(|e| panic!("{e}"))
 });
 static XREF: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(Section|Table|Figure|Appendix)\s+(\d+(?:\.\d+)*)\b")
+    Regex::new(r"(?-u:\b)(Section|Table|Figure|Appendix)\s+(\d+(?:\.\d+)*)(?-u:\b)")
         .unwrap_or_else(|e| panic!("{e}"))
 });
-static CAPTION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*(Table|Figure)\s+(\d+)\b").unwrap_or_else(|e| panic!("{e}")));
+static CAPTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(Table|Figure)\s+(\d+)(?-u:\b)").unwrap_or_else(|e| panic!("{e}"))
+});
 
 /// The `[qc]` section of a pack, as written.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -457,6 +460,9 @@ impl QcWords {
     /// Where a footnote of definitions starts in `text` ("Abbreviations: AE = ..."), at
     /// the start or after a sentence the PDF ran into it.
     fn footnote_at(&self, text: &str) -> Option<usize> {
+        if !text.contains(':') {
+            return None;
+        }
         let lower = text.to_ascii_lowercase();
         self.footnote_labels
             .iter()
@@ -536,6 +542,9 @@ fn token_around(text: &str, start: usize, end: usize) -> &str {
 /// A line written in capitals: at least three words, none in lower case, at least half of
 /// them English words.
 fn shouting(text: &str, english: &HashSet<String>) -> bool {
+    if text.chars().any(char::is_lowercase) {
+        return false;
+    }
     let words: Vec<&str> = text
         .split(|c: char| !c.is_alphabetic())
         .filter(|w| w.chars().count() > 1)
@@ -593,11 +602,14 @@ pub(crate) struct Abbreviations {
     title: HashSet<String>,
     /// Per unit: whether it belongs to the reference list (journal names, initials).
     references: Vec<bool>,
+    /// Per unit: indices in `defs` of the definitions taking effect there.
+    by_unit: Vec<Vec<usize>>,
 }
 
 /// After a word: an identifier number ("IND: 119006", "MA 02210").
-static IDENTIFIER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?:s?\s*[:#]?\s*)\d{4,}\b").unwrap_or_else(|e| panic!("{e}")));
+static IDENTIFIER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:s?\s*[:#]?\s*)\d{4,}(?-u:\b)").unwrap_or_else(|e| panic!("{e}"))
+});
 
 fn initial_match(ab: &str, long: &str) -> bool {
     let first = ab.chars().next().map(|c| c.to_ascii_lowercase());
@@ -663,6 +675,12 @@ impl Abbreviations {
                         {
                             a.global.insert(p.to_string());
                             a.global.insert(p.trim_end_matches('s').to_string());
+                            // A subscript the PDF ran into the entry: "AUCtau", "Cmax".
+                            let head: String =
+                                p.chars().take_while(|c| !c.is_lowercase()).collect();
+                            if head.chars().count() >= 2 {
+                                a.global.insert(head);
+                            }
                         }
                     }
                 };
@@ -747,7 +765,9 @@ impl Abbreviations {
                     }
                 }
             };
-            for cap in DEFINITION.captures_iter(u.text) {
+            let parens = u.text.contains('(');
+            let paren_text = if parens { u.text } else { "" };
+            for cap in DEFINITION.captures_iter(paren_text) {
                 let (Some(long), Some(ab)) = (cap.get(1), cap.get(2)) else {
                     continue;
                 };
@@ -774,7 +794,7 @@ impl Abbreviations {
                     (i, ab.start()),
                 );
             }
-            for cap in DEFINITION_AFTER.captures_iter(u.text) {
+            for cap in DEFINITION_AFTER.captures_iter(paren_text) {
                 let (Some(ab), Some(long)) = (cap.get(1), cap.get(2)) else {
                     continue;
                 };
@@ -791,20 +811,36 @@ impl Abbreviations {
             // Footnote definitions hold for the table above them.
             let footnote = qc.footnote_at(u.text);
             let at = if footnote.is_some() {
-                // The nearest table among the three blocks before the footnote's.
-                let table = (owner.saturating_sub(3)..owner).rev().find(|&o| {
-                    matches!(
-                        doc.blocks.get(o).map(|b| &b.kind),
-                        Some(BlockKind::Table { .. })
-                    )
-                });
-                let first = table.and_then(|t| owners.iter().position(|&o| o == t));
+                // The table it follows: back to the caption or heading before it (a table
+                // the PDF broke into pieces is one region), at most 60 blocks.
+                let mut start = owner;
+                let mut table = false;
+                for o in (owner.saturating_sub(60)..owner).rev() {
+                    let Some(b) = doc.blocks.get(o) else { break };
+                    let caption = LABELLED.is_match(&b.text);
+                    if b.is_heading() && !caption {
+                        break;
+                    }
+                    table |= matches!(b.kind, BlockKind::Table { .. });
+                    start = o;
+                    if caption {
+                        break;
+                    }
+                }
+                let first = if table {
+                    owners.iter().position(|&o| o >= start)
+                } else {
+                    None
+                };
                 (first.unwrap_or(i), 0)
             } else {
                 (i, usize::MAX)
             };
             for re in [&*DEFINITION_EQUALS, &*DEFINITION_COLON] {
                 let colon = std::ptr::eq(re, &*DEFINITION_COLON);
+                if !u.text.contains(if colon { ':' } else { '=' }) {
+                    continue;
+                }
                 for cap in re.captures_iter(u.text) {
                     let (Some(ab), Some(long)) = (cap.get(1), cap.get(2)) else {
                         continue;
@@ -826,6 +862,12 @@ impl Abbreviations {
                         (unit, pos),
                     );
                 }
+            }
+        }
+        a.by_unit = vec![Vec::new(); n];
+        for (k, d) in a.defs.iter().enumerate() {
+            if let Some(v) = a.by_unit.get_mut(d.unit) {
+                v.push(k);
             }
         }
         // Abbreviations the document defines, for the word rules below.
@@ -860,7 +902,7 @@ impl Abbreviations {
                     || initials.contains(&m.start())
                     || qc.listed(w)
                     || w.chars().any(|c| c.is_ascii_digit())
-                    || roman(w)
+                    || (roman(w) && !defined.contains(w))
                     || (w.chars().count() >= 4
                         && !w.chars().any(char::is_lowercase)
                         && english.contains(&w.to_lowercase())
@@ -888,9 +930,11 @@ impl Abbreviations {
 
     /// Definitions taking effect in unit `i`: (byte position, abbreviation).
     pub(crate) fn defined_in(&self, i: usize) -> impl Iterator<Item = (usize, &str)> {
-        self.defs
-            .iter()
-            .filter(move |d| d.unit == i)
+        self.by_unit
+            .get(i)
+            .into_iter()
+            .flatten()
+            .filter_map(|&k| self.defs.get(k))
             .map(|d| (d.pos, d.abbrev.as_str()))
     }
 
@@ -1047,7 +1091,7 @@ fn abbreviations(units: &[Unit<'_>], ab: &Abbreviations, out: &mut Vec<Finding>)
 
 /// A caption or label with its (possibly multi-level) number: "Table 14.2.1", "Appendix 2".
 static LABELLED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(Table|Figure|Appendix|Attachment)\s+(\d+(?:\.\d+)*)\b")
+    Regex::new(r"^\s*(Table|Figure|Appendix|Attachment)\s+(\d+(?:\.\d+)*)(?-u:\b)")
         .unwrap_or_else(|e| panic!("{e}"))
 });
 /// A heading the PDF gave as a paragraph: "10.3. Adverse Events ...".
@@ -1056,7 +1100,7 @@ static NUMBERED: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// After a reference: another document's table or section ("Table 3 of the SAP").
 static ELSEWHERE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(?:of|in)\s+(?:the\s+)?(?:\p{Lu}[\w-]*\s*){1,4}(?:\b|$)")
+    Regex::new(r"^\s*(?:of|in)\s+(?:the\s+)?(?:\p{Lu}[\w-]*\s*){1,4}(?:(?-u:\b)|$)")
         .unwrap_or_else(|e| panic!("{e}"))
 });
 
@@ -1503,6 +1547,25 @@ mod tests {
             B::P("Later the QZX was repeated."),
         ]);
         assert_eq!(undefined(&d), Vec::<String>::new());
+        // A table the PDF broke into pieces, after its caption: the footnote covers all.
+        let d = doc(&[
+            B::P("The quality zone index is a score."),
+            B::P("Table 3: Dose Changes"),
+            B::T(&[&["Visit", "QZX"]]),
+            B::P("continued text of a cell"),
+            B::P("more text of a cell"),
+            B::P("and more"),
+            B::T(&[&["Week 2", "WVK"]]),
+            B::P("a Footnote marker text."),
+            B::P("Abbreviations: QZX = quality zone index; WVK = wave velocity kinetics."),
+        ]);
+        assert_eq!(undefined(&d), Vec::<String>::new());
+        // Without a table before it, a footnote defines from where it stands.
+        let d = doc(&[
+            B::P("The QZX was measured."),
+            B::P("Abbreviations: QZX = quality zone index."),
+        ]);
+        assert_eq!(undefined(&d), vec!["QZX".to_string()]);
         // A footnote the PDF ran into the last cell's sentence works the same.
         let d = doc(&[
             B::T(&[&["Visit", "QZX"]]),
@@ -1514,7 +1577,7 @@ mod tests {
     #[test]
     fn the_abbreviation_list_defines_for_the_whole_document() {
         let body = [
-            B::P("The QZX and the WVK were measured at every visit."),
+            B::P("The QZX and the WVK were measured at every visit, and the RSVP."),
             B::L("LMNP results are sent to the sponsor."),
         ];
         for heading in [
@@ -1535,6 +1598,7 @@ mod tests {
             blocks.push(B::T(&[
                 &["QZX", "quality zone index"],
                 &["WVK/LMNP", "wave velocity kinetics"],
+                &["RSVPmax", "maximal response"],
             ]));
             blocks.push(B::H(1, "Protocol History"));
             blocks.push(B::P("The RSTU score is new."));
@@ -1654,6 +1718,18 @@ mod tests {
         for r in ["IIII", "VX", "IC", "ALT", ""] {
             assert!(!roman(r), "{r}");
         }
+        // A numeral the document defines is an abbreviation: "IV" for intravenous.
+        let d = doc(&[
+            B::P("Doses in Phase IV are given as an IV infusion."),
+            B::P("Intravenous (IV) doses are weighed."),
+        ]);
+        assert_eq!(
+            abbrev_findings(&d),
+            vec![(
+                "qc.abbreviation.before-definition".to_string(),
+                "IV".to_string()
+            )]
+        );
     }
 
     #[test]
