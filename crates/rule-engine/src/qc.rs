@@ -818,7 +818,16 @@ impl Abbreviations {
                 for o in (owner.saturating_sub(60)..owner).rev() {
                     let Some(b) = doc.blocks.get(o) else { break };
                     let caption = LABELLED.is_match(&b.text);
-                    if b.is_heading() && !caption {
+                    // An unnumbered minor heading inside a table is mostly a header row
+                    // the PDF's layout made a heading.
+                    let section = matches!(
+                        b.kind,
+                        BlockKind::Heading {
+                            number: Some(_),
+                            ..
+                        } | BlockKind::Heading { level: 0..=2, .. }
+                    );
+                    if section && !caption {
                         break;
                     }
                     table |= matches!(b.kind, BlockKind::Table { .. });
@@ -1552,6 +1561,7 @@ mod tests {
             B::P("The quality zone index is a score."),
             B::P("Table 3: Dose Changes"),
             B::T(&[&["Visit", "QZX"]]),
+            B::H(3, "Visit Dose Result"),
             B::P("continued text of a cell"),
             B::P("more text of a cell"),
             B::P("and more"),
@@ -1560,6 +1570,14 @@ mod tests {
             B::P("Abbreviations: QZX = quality zone index; WVK = wave velocity kinetics."),
         ]);
         assert_eq!(undefined(&d), Vec::<String>::new());
+        // A section heading ends the table's region.
+        let d = doc(&[
+            B::T(&[&["Visit", "QZX"]]),
+            B::H(2, "Dosing"),
+            B::T(&[&["Week 2", "WVK"]]),
+            B::P("Abbreviations: QZX = quality zone index; WVK = wave velocity kinetics."),
+        ]);
+        assert_eq!(undefined(&d), vec!["QZX".to_string()]);
         // Without a table before it, a footnote defines from where it stands.
         let d = doc(&[
             B::P("The QZX was measured."),
