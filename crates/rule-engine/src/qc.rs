@@ -994,8 +994,11 @@ fn abbreviations(units: &[Unit<'_>], ab: &Abbreviations, out: &mut Vec<Finding>)
         match first.get(d.abbrev.as_str()) {
             Some(prev) => {
                 let prose = |j: usize| !units[j].heading && !units[j].anchor.contains(".r");
+                // "NPI" of "NPI-X" is not the definition of "NPI".
                 if prev.kind == DefKind::Inline
                     && d.kind == DefKind::Inline
+                    && !prev.part
+                    && !d.part
                     && prev.written != d.written
                     && prose(prev.written)
                     && prose(d.written)
@@ -1546,6 +1549,40 @@ mod tests {
         // parenthesis after an abbreviation must start like it.
         let d = doc(&[B::P("QZX: see the manual. QZX (see below) rose.")]);
         assert_eq!(undefined(&d), vec!["QZX".to_string()]);
+    }
+
+    #[test]
+    fn defined_twice_in_prose_only() {
+        let twice = |blocks: &[B<'_>]| -> usize {
+            check(&doc(blocks), rules())
+                .iter()
+                .filter(|f| f.rule_id == "qc.abbreviation.defined-twice")
+                .count()
+        };
+        let first = B::P("The quality zone index (QZX) is scored at each visit.");
+        assert_eq!(
+            twice(&[
+                B::P("The quality zone index (QZX) is scored at each visit."),
+                B::P("Each quality zone index (QZX) score is kept."),
+            ]),
+            1
+        );
+        // Not again: in a table cell, a heading, or a part of a compound abbreviation.
+        assert_eq!(twice(&[first, B::T(&[&["Quality zone index (QZX)"]])]), 0);
+        assert_eq!(
+            twice(&[
+                B::P("The quality zone index (QZX) is scored at each visit."),
+                B::H(2, "The Quality Zone Index (QZX)"),
+            ]),
+            0
+        );
+        assert_eq!(
+            twice(&[
+                B::P("The quality zone index revised (QZX-R) is scored at each visit."),
+                B::P("The original quality zone index (QZX) was shorter."),
+            ]),
+            0
+        );
     }
 
     #[test]
