@@ -60,6 +60,8 @@ fn main() {
         for (id, n) in &counts {
             println!("{n:6}  {id}");
         }
+        let merged = findings.iter().filter(|f| !f.also.is_empty()).count();
+        println!("({merged} of them merge findings of other rules, named in `also`)");
         if let Some(prefix) = &dump {
             let texts = rule_engine::qc::units(&doc);
             let by: BTreeMap<&str, &str> =
