@@ -6,6 +6,7 @@ use crate::edits::EditTables;
 use crate::error::RuleError;
 use crate::facts::{FactCheck, FactWords, FactWordsFile};
 use crate::lexicon::Lexicon;
+use crate::qc::{QcWords, QcWordsFile};
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -184,6 +185,10 @@ struct PackFile {
     /// The vocabulary of fact extraction (`rules/fact-words.toml`).
     #[serde(default)]
     facts: Option<FactWordsFile>,
+    /// Document QC data: words that are not abbreviations, abbreviation-list headings
+    /// (`rules/house-style.toml`).
+    #[serde(default)]
+    qc: Option<QcWordsFile>,
 }
 
 /// The shipped fact vocabulary, used when no pack of a set declares `[facts]`.
@@ -204,7 +209,12 @@ pub struct RuleSet {
     pub hash: String,
     /// The edit classes' tables, compiled from the `kind = "edit"` rules.
     pub(crate) edits: Arc<EditTables>,
+    /// Document QC data (`[qc]` of the packs; the shipped house style's when none has one).
+    pub qc: Arc<QcWords>,
 }
+
+/// The shipped QC data, used when no pack of a set declares `[qc]`.
+const BUILTIN_QC: &str = include_str!("../../../rules/house-style.toml");
 
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
@@ -466,6 +476,7 @@ impl RuleSet {
         lexicon.add_list("");
         let mut words: Vec<&str> = Vec::new();
         let mut fact_files: Vec<(PathBuf, FactWordsFile)> = Vec::new();
+        let mut qc_files: Vec<QcWordsFile> = Vec::new();
         for (path, text) in &files {
             let name = path
                 .file_name()
@@ -520,6 +531,9 @@ impl RuleSet {
             if let Some(f) = pf.facts {
                 fact_files.push((path.clone(), f));
             }
+            if let Some(q) = pf.qc {
+                qc_files.push(q);
+            }
             packs.push(pf.pack);
         }
         let facts = FactWords::build(&fact_files.iter().map(|(_, f)| f).collect::<Vec<_>>())
@@ -539,6 +553,16 @@ impl RuleSet {
             .collect();
         versions.sort();
         let edits = Arc::new(EditTables::build(&rules, &words, facts));
+        if qc_files.is_empty() {
+            // The shipped file is tested; without it QC only lacks its word lists.
+            if let Some(q) = toml::from_str::<PackFile>(BUILTIN_QC)
+                .ok()
+                .and_then(|pf| pf.qc)
+            {
+                qc_files.push(q);
+            }
+        }
+        let qc = Arc::new(QcWords::build(&qc_files));
         Ok(Self {
             packs,
             rules,
@@ -546,6 +570,7 @@ impl RuleSet {
             version: versions.join("+"),
             hash: hex::encode(h.finalize()),
             edits,
+            qc,
         })
     }
 
