@@ -554,6 +554,13 @@ impl RuleSet {
         versions.sort();
         let edits = Arc::new(EditTables::build(&rules, &words, facts));
         if qc_files.is_empty() {
+            // The shipped QC data is then part of the set: hashed like its files, so that
+            // `rules_hash` names everything the findings were made with.
+            let name = "rules/house-style.toml [qc]";
+            h.update((name.len() as u64).to_be_bytes());
+            h.update(name.as_bytes());
+            h.update((BUILTIN_QC.len() as u64).to_be_bytes());
+            h.update(BUILTIN_QC.as_bytes());
             // The shipped file is tested; without it QC only lacks its word lists.
             if let Some(q) = toml::from_str::<PackFile>(BUILTIN_QC)
                 .ok()
