@@ -95,6 +95,28 @@ async fn login(s: &TestServer, c: &reqwest::Client, tenant: &str, user: &str) ->
     (cookie, csrf)
 }
 
+/// Upload our own protocol as `name` through the documents page's form.
+async fn page_upload(
+    s: &TestServer,
+    c: &reqwest::Client,
+    cookie: &str,
+    csrf: &str,
+    name: &str,
+) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.to_owned())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(testkit::docx::protocol()).file_name(name.to_owned()),
+        );
+    c.post(s.url("/documents"))
+        .header(COOKIE, cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn pages(s: &TestServer) {
     let c = client();
     // No session: to the login form, with where to come back.
@@ -132,19 +154,7 @@ async fn pages(s: &TestServer) {
     }
 
     // An upload from the page's form: to the new document's page.
-    let form = reqwest::multipart::Form::new()
-        .text("csrf", csrf.clone())
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(testkit::docx::protocol()).file_name("protocol.docx"),
-        );
-    let res = c
-        .post(s.url("/documents"))
-        .header(COOKIE, &cookie)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let res = page_upload(s, &c, &cookie, &csrf, "protocol.docx").await;
     assert_eq!(res.status(), 303);
     let to = res.headers()[LOCATION].to_str().unwrap().to_owned();
     assert!(to.starts_with("/documents/"), "{to}");
@@ -164,19 +174,7 @@ async fn pages(s: &TestServer) {
         "{html}"
     );
     // The same upload with another session's token is refused, nothing stored.
-    let form = reqwest::multipart::Form::new()
-        .text("csrf", "0".repeat(64))
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(testkit::docx::protocol()).file_name("again.docx"),
-        );
-    let res = c
-        .post(s.url("/documents"))
-        .header(COOKIE, &cookie)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let res = page_upload(s, &c, &cookie, &"0".repeat(64), "again.docx").await;
     assert_eq!(res.status(), 403);
     let list = c
         .get(s.url("/documents"))

@@ -82,6 +82,16 @@ fn roles(f: &[(String, String)]) -> Result<Vec<Role>, PageError> {
         .collect()
 }
 
+/// A users form after its CSRF token: its fields and the roles ticked.
+type UsersForm = (Vec<(String, String)>, Result<Vec<Role>, PageError>);
+
+fn read_form(who: &Viewer<CanManageUsers>, body: &web::Bytes) -> Result<UsersForm, PageError> {
+    let f = fields(body);
+    who.check_csrf(field(&f, "csrf"))?;
+    let r = roles(&f);
+    Ok((f, r))
+}
+
 #[post("/users")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -89,9 +99,8 @@ pub async fn create(
     ctx: Ctx,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let f = fields(&body);
-    who.check_csrf(field(&f, "csrf"))?;
-    let roles = match roles(&f) {
+    let (f, roles) = read_form(&who, &body)?;
+    let roles = match roles {
         Ok(r) => r,
         Err(e) => return super::back(&who, "/users", Err(e)),
     };
@@ -127,9 +136,8 @@ pub async fn update(
     path: web::Path<Uuid>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let f = fields(&body);
-    who.check_csrf(field(&f, "csrf"))?;
-    let roles = match roles(&f) {
+    let (f, roles) = read_form(&who, &body)?;
+    let roles = match roles {
         Ok(r) => r,
         Err(e) => return super::back(&who, "/users", Err(e)),
     };

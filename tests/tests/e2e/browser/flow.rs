@@ -74,15 +74,8 @@ async fn csrf(b: &Browser) -> String {
     .to_owned()
 }
 
-async fn upload(b: &Browser, path: &std::path::Path) -> String {
-    let path = path.canonicalize().expect("the corpus file");
-    b.goto("/documents").await;
-    b.c.find(Locator::Css("#file"))
-        .await
-        .unwrap()
-        .send_keys(path.to_str().unwrap())
-        .await
-        .unwrap();
+/// Send the upload form; the new document's id, from the page it lands on.
+async fn sent(b: &Browser) -> String {
     b.click("#upload-button").await;
     b.wait_text("#flash", "uploaded as version 1", 60).await;
     let p = b.path().await;
@@ -92,6 +85,18 @@ async fn upload(b: &Browser, path: &std::path::Path) -> String {
         .next()
         .unwrap()
         .to_owned()
+}
+
+async fn upload(b: &Browser, path: &std::path::Path) -> String {
+    let path = path.canonicalize().expect("the corpus file");
+    b.goto("/documents").await;
+    b.c.find(Locator::Css("#file"))
+        .await
+        .unwrap()
+        .send_keys(path.to_str().unwrap())
+        .await
+        .unwrap();
+    sent(b).await
 }
 
 /// Upload by dropping the file on the drop zone (the page's script puts it in the form).
@@ -114,15 +119,7 @@ async fn upload_by_drop(b: &Browser, path: &std::path::Path) -> String {
         )
         .await;
     assert_eq!(files, json!(1), "the dropped file is in the form");
-    b.click("#upload-button").await;
-    b.wait_text("#flash", "uploaded as version 1", 60).await;
-    let p = b.path().await;
-    assert!(p.starts_with("/documents/"), "{p}");
-    p.trim_start_matches("/documents/")
-        .split(['?', '#'])
-        .next()
-        .unwrap()
-        .to_owned()
+    sent(b).await
 }
 
 /// Open the form `kind` (`accept`, `edit`, `reject`) of the first suggestion listed.
