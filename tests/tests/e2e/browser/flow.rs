@@ -547,6 +547,8 @@ async fn every_role_in_a_real_browser() {
     let tampered = TestServer::start(Db::Sqlite, |st| {
         st.storage.data_dir = data.clone();
         st.models.dir = models.clone();
+        // A short idle time: the page warns two minutes before it ends, so at once.
+        st.sessions.idle_secs = 125;
     })
     .await
     .unwrap();
@@ -557,6 +559,10 @@ async fn every_role_in_a_real_browser() {
     b.goto("/audit").await;
     b.click("#verify").await;
     b.wait_text("#verify-result", "FAIL", 60).await;
+    let warning = b
+        .wait_text("#session-warning", "Your session ends at", 20)
+        .await;
+    assert!(warning.contains("UTC"), "{warning}");
     assert!(b.text("#verify-where").await.contains("event 3"));
     b.screen("13-verify-fail").await;
 
