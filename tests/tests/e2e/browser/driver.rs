@@ -274,12 +274,32 @@ impl Browser {
         serde_json::from_value(v).expect("a list of violations")
     }
 
-    /// Screenshot and accessibility check of a main screen: no serious or critical
-    /// violation.
+    /// The page's cumulative layout shift since it loaded (Chromium's `layout-shift`
+    /// entries, those without recent input).
+    pub async fn layout_shift(&self) -> f64 {
+        let v = self
+            .js_async(
+                "const done = arguments[arguments.length - 1];
+                 let total = 0;
+                 new PerformanceObserver(list => {
+                     for (const e of list.getEntries()) if (!e.hadRecentInput) total += e.value;
+                 }).observe({type: 'layout-shift', buffered: true});
+                 setTimeout(() => done(total), 300);",
+                vec![],
+            )
+            .await;
+        v.as_f64().expect("a number")
+    }
+
+    /// Screenshot, accessibility and stability check of a main screen: no serious or
+    /// critical violation, and no layout jump while it loads (cumulative layout shift
+    /// under 0.1, the "good" threshold of Web Vitals).
     pub async fn screen(&self, name: &str) {
         self.shot(name).await;
         let bad = self.axe().await;
         assert!(bad.is_empty(), "{name}: accessibility violations: {bad:#?}");
+        let shift = self.layout_shift().await;
+        assert!(shift < 0.1, "{name}: the layout moved while loading (CLS {shift:.3})");
     }
 
     /// Fill the login form and send it.
