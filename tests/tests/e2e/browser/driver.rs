@@ -299,7 +299,10 @@ impl Browser {
         let bad = self.axe().await;
         assert!(bad.is_empty(), "{name}: accessibility violations: {bad:#?}");
         let shift = self.layout_shift().await;
-        assert!(shift < 0.1, "{name}: the layout moved while loading (CLS {shift:.3})");
+        assert!(
+            shift < 0.1,
+            "{name}: the layout moved while loading (CLS {shift:.3})"
+        );
     }
 
     /// Fill the login form and send it.
