@@ -41,7 +41,6 @@ mod support;
 // Over HTTP, both engines.
 mod attempts;
 mod audit;
-mod browser;
 mod documents;
 mod jobs;
 mod models;
